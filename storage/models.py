@@ -1,0 +1,203 @@
+"""SQLModel tables: one class per concept of the product spec (§2), plus running totals.
+
+Times are stored as naive UTC (`datetime`), report dates as the campaign's local calendar date.
+Nothing a user reported is ever deleted: retractions flip a status and leave an audit event,
+corrections are new rows pointing at the report they correct."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ROLES = ("reporter", "leader", "admin")
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    start_date: date
+    deadline: date | None = None
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
+    # ISO weekdays (1 = Monday … 7 = Sunday) and ISO dates on which no report is expected.
+    rest_weekdays: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rest_dates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    backdate_days: int = 7
+    status: str = Field(default="active", max_length=16)  # active | closed
+    created_at: datetime
+
+
+class Metric(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str = Field(max_length=32)
+    label_vi: str = Field(max_length=100)
+    label_en: str = Field(max_length=100)
+    unit: str = Field(max_length=32)
+    target: float | None = None
+    max_per_report: float | None = None
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+    # Removed metrics stay for the reports that reference them; they just stop being offered.
+    active: bool = True
+
+
+class Unit(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+
+
+class Team(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+
+
+class TeamTarget(SQLModel, table=True):
+    __tablename__ = "team_target"
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    metric_id: int = Field(foreign_key="metric.id", primary_key=True)
+    target: float
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)  # telegram:42, slack:T01:U02, shell:admin
+    display_name: str = Field(default="", max_length=200)
+    language: str | None = Field(default=None, max_length=8)
+    created_at: datetime
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("account_id", "campaign_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    role: str = Field(max_length=16)  # reporter | leader | admin
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    team_id: int = Field(foreign_key="team.id", primary_key=True, index=True)
+
+
+class Chat(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)  # telegram:-100123, slack:T01:C02, shell:#road
+    title: str = Field(default="", max_length=200)
+    is_group: bool = False
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")  # active campaign
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # every report here is theirs
+    created_at: datetime
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_report_reporter_created", "reporter_id", "created_at"),
+        Index("ix_report_campaign_date", "campaign_id", "report_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    team_id: int = Field(foreign_key="team.id", index=True)
+    reporter_id: int = Field(foreign_key="account.id")
+    report_date: date
+    note: str | None = Field(default=None, max_length=1000)
+    photo_ref: str | None = Field(default=None, max_length=300)
+    source: str = Field(max_length=16)  # telegram | slack | shell
+    source_chat: str = Field(max_length=128)
+    # The delivered message this report came from; unique so a redelivery is recorded once.
+    source_message_id: str | None = Field(default=None, max_length=200, unique=True)
+    created_at: datetime
+    status: str = Field(default="active", max_length=16)  # active | retracted
+    corrects_id: int | None = Field(default=None, foreign_key="report.id")
+    retracted_at: datetime | None = None
+    retracted_by_id: int | None = Field(default=None, foreign_key="account.id")
+
+
+class ReportValue(SQLModel, table=True):
+    __tablename__ = "report_value"
+    report_id: int = Field(foreign_key="report.id", primary_key=True)
+    metric_id: int = Field(foreign_key="metric.id", primary_key=True, index=True)
+    value: float
+
+
+class CampaignDayTotal(SQLModel, table=True):
+    """Running total of active report values per metric and local report date, kept in the
+    same transaction as each report, so progress never scans the report table."""
+
+    __tablename__ = "campaign_day_total"
+    metric_id: int = Field(foreign_key="metric.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    total: float = 0.0
+
+
+class TeamTotal(SQLModel, table=True):
+    """Running total per team and metric over all active reports."""
+
+    __tablename__ = "team_total"
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    metric_id: int = Field(foreign_key="metric.id", primary_key=True)
+    total: float = 0.0
+
+
+class TeamDay(SQLModel, table=True):
+    """How many active reports a team has for a local date: who reported today, who is silent."""
+
+    __tablename__ = "team_day"
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    reports: int = 0
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    role: str = Field(max_length=16)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    max_uses: int = 1
+    uses: int = 0
+    expires_at: datetime
+    created_by_id: int = Field(foreign_key="account.id")
+    created_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    action: str = Field(max_length=64)  # "metric.add", "report.retract", …
+    detail: str = Field(default="", max_length=2000)
+    created_at: datetime
+
+
+class PendingAction(SQLModel, table=True):
+    """A command waiting for its author's confirmation (a value over a metric's maximum).
+    Kept in the database so any instance can complete it and nothing lives only in memory."""
+
+    __tablename__ = "pending_action"
+    token: str = Field(primary_key=True, max_length=16)
+    account_id: int = Field(foreign_key="account.id")
+    chat_key: str = Field(max_length=128)
+    command: str = Field(max_length=4000)
+    created_at: datetime
+    expires_at: datetime

@@ -1,0 +1,82 @@
+"""Reading progress from the running totals only: the cost depends on the number of metrics,
+teams and days, never on the number of reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import CampaignDayTotal, Team, TeamDay, TeamTarget, TeamTotal, Unit
+
+
+def campaign_totals(session: Session, campaign_id: int) -> dict[int, float]:
+    rows = session.exec(
+        select(CampaignDayTotal.metric_id, func.sum(CampaignDayTotal.total))
+        .where(CampaignDayTotal.campaign_id == campaign_id)
+        .group_by(CampaignDayTotal.metric_id)
+    ).all()
+    return {metric_id: total or 0.0 for metric_id, total in rows}
+
+
+def day_totals(session: Session, campaign_id: int, day: date) -> dict[int, float]:
+    rows = session.exec(
+        select(CampaignDayTotal.metric_id, CampaignDayTotal.total).where(
+            CampaignDayTotal.campaign_id == campaign_id, CampaignDayTotal.day == day
+        )
+    ).all()
+    return dict(rows)
+
+
+def team_totals(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
+    rows = session.exec(
+        select(TeamTotal.team_id, TeamTotal.metric_id, TeamTotal.total).where(
+            col(TeamTotal.team_id).in_(list(team_ids))
+        )
+    ).all()
+    return {(team_id, metric_id): total for team_id, metric_id, total in rows}
+
+
+def team_targets(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
+    rows = session.exec(
+        select(TeamTarget.team_id, TeamTarget.metric_id, TeamTarget.target).where(
+            col(TeamTarget.team_id).in_(list(team_ids))
+        )
+    ).all()
+    return {(team_id, metric_id): target for team_id, metric_id, target in rows}
+
+
+def teams_reported(session: Session, campaign_id: int, day: date) -> set[int]:
+    rows = session.exec(
+        select(TeamDay.team_id).where(
+            TeamDay.campaign_id == campaign_id, TeamDay.day == day, TeamDay.reports > 0
+        )
+    ).all()
+    return set(rows)
+
+
+def team_count(session: Session, campaign_id: int) -> int:
+    return session.exec(select(func.count()).where(Team.campaign_id == campaign_id)).one()
+
+
+def unit_rollup(session: Session, campaign_id: int, metric_id: int) -> dict[int, float]:
+    """Total per unit including every sub-unit, following the current tree: each team's
+    running total is added to its unit and all the unit's ancestors."""
+    parents = dict(session.exec(
+        select(Unit.id, Unit.parent_id).where(Unit.campaign_id == campaign_id)).all())
+    rows = session.exec(
+        select(Team.unit_id, func.sum(TeamTotal.total))
+        .join(TeamTotal, col(TeamTotal.team_id) == Team.id)
+        .where(Team.campaign_id == campaign_id, TeamTotal.metric_id == metric_id,
+               col(Team.unit_id).is_not(None))
+        .group_by(Team.unit_id)
+    ).all()
+    rollup: dict[int, float] = {}
+    for unit_id, total in rows:
+        node: int | None = unit_id
+        while node is not None:
+            rollup[node] = rollup.get(node, 0.0) + (total or 0.0)
+            node = parents.get(node)
+    return rollup

@@ -1,0 +1,109 @@
+"""Writing reports: every insert, retraction and correction moves the running totals in the
+same transaction, by SQL upserts that are safe under concurrent writers on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    CampaignDayTotal,
+    Metric,
+    Report,
+    ReportValue,
+    TeamDay,
+    TeamTotal,
+)
+
+
+def _increment(session: Session, table: Table, keys: Mapping[str, object], column: str,
+               amount: float, **extra: object) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**keys, **extra, **{column: amount})
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={column: table.c[column] + statement.excluded[column]}
+    )
+    session.execute(statement)
+
+
+def _move_totals(session: Session, report: Report, values: Mapping[int, float], sign: int) -> None:
+    for metric_id, value in values.items():
+        _increment(session, CampaignDayTotal.__table__, {"metric_id": metric_id,  # type: ignore[arg-type]
+                   "day": report.report_date}, "total", sign * value,
+                   campaign_id=report.campaign_id)
+        _increment(session, TeamTotal.__table__, {"team_id": report.team_id,  # type: ignore[arg-type]
+                   "metric_id": metric_id}, "total", sign * value)
+    _increment(session, TeamDay.__table__, {"team_id": report.team_id,  # type: ignore[arg-type]
+               "day": report.report_date}, "reports", sign, campaign_id=report.campaign_id)
+
+
+def by_source_message(session: Session, source_message_id: str) -> Report | None:
+    return session.exec(
+        select(Report).where(Report.source_message_id == source_message_id)
+    ).first()
+
+
+def values_of(session: Session, report_id: int) -> Sequence[tuple[Metric, float]]:
+    rows = session.exec(
+        select(Metric, ReportValue.value)
+        .join(ReportValue, col(ReportValue.metric_id) == Metric.id)
+        .where(ReportValue.report_id == report_id)
+        .order_by(Metric.position, Metric.id)
+    ).all()
+    return [(metric, value) for metric, value in rows]
+
+
+def record(
+    session: Session,
+    *,
+    campaign_id: int,
+    team_id: int,
+    reporter_id: int,
+    day: date,
+    values: Mapping[int, float],
+    note: str | None,
+    photo_ref: str | None,
+    source: str,
+    source_chat: str,
+    source_message_id: str | None,
+    now: datetime,
+    corrects: Report | None = None,
+) -> Report:
+    """Insert a report and its values; a correction also retracts the report it replaces."""
+    if corrects is not None:
+        retract(session, corrects, reporter_id, now)
+    report = Report(
+        campaign_id=campaign_id,
+        team_id=team_id,
+        reporter_id=reporter_id,
+        report_date=day,
+        note=note,
+        photo_ref=photo_ref,
+        source=source,
+        source_chat=source_chat,
+        source_message_id=source_message_id,
+        created_at=now,
+        corrects_id=corrects.id if corrects else None,
+    )
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    for metric_id, value in values.items():
+        session.add(ReportValue(report_id=report.id, metric_id=metric_id, value=value))
+    _move_totals(session, report, values, +1)
+    return report
+
+
+def retract(session: Session, report: Report, by_account_id: int, now: datetime) -> None:
+    assert report.id is not None
+    values = {metric.id: value for metric, value in values_of(session, report.id)}
+    report.status = "retracted"
+    report.retracted_at = now
+    report.retracted_by_id = by_account_id
+    session.add(report)
+    _move_totals(session, report, values, -1)  # type: ignore[arg-type]
