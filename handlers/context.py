@@ -1,0 +1,138 @@
+"""What a handler gets: the request, the open unit of work, the clock, the reader's translator,
+and the resolved account and chat, with the campaign and role rules of the spec (§3)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from handlers.args import Args
+from handlers.clock import Clock
+from handlers.command import CommandTable
+from handlers.errors import N_, Refused, UserError
+from handlers.i18n import Translator
+from handlers.values import Request
+from storage import queries
+from storage.models import Account, AuditEvent, Campaign, Chat, Team
+
+ROLE_RANK = {"reporter": 1, "leader": 2, "admin": 3}
+ROLE_NAMES = {"reporter": N_("reporter"), "leader": N_("leader"), "admin": N_("admin")}
+
+
+@dataclass
+class Settings:
+    superadmins: frozenset[str] = frozenset()
+    default_language: str = "vi"
+    default_timezone: str = "Asia/Ho_Chi_Minh"
+    # Set by the Telegram adapter once it knows its name, for invite deep links.
+    telegram_bot_username: str | None = None
+
+
+@dataclass
+class Ctx:
+    request: Request
+    session: Session
+    clock: Clock
+    tr: Translator
+    settings: Settings
+    table: CommandTable
+    account: Account
+    chat: Chat
+    args: Args = field(default_factory=Args)
+    _campaign: Campaign | None = None
+
+    # --- identity and roles -------------------------------------------------------------
+    @property
+    def account_id(self) -> int:
+        assert self.account.id is not None
+        return self.account.id
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.account.key in self.settings.superadmins
+
+    def role(self, campaign: Campaign) -> str | None:
+        if self.is_superadmin:
+            return "admin"
+        assert campaign.id is not None
+        membership = queries.membership(self.session, self.account_id, campaign.id)
+        return membership.role if membership else None
+
+    def my_teams(self, campaign: Campaign) -> list[Team]:
+        assert campaign.id is not None
+        return list(queries.teams_of(self.session, self.account_id, campaign.id))
+
+    def visible_campaigns(self) -> list[Campaign]:
+        if self.is_superadmin:
+            return list(queries.all_campaigns(self.session))
+        return [c for _, c in queries.memberships(self.session, self.account_id)]
+
+    # --- the campaign a command acts on -------------------------------------------------
+    def campaign(self) -> Campaign:
+        """The chat's active campaign, else the user's only campaign, else an error that
+        lists the choices (SPEC §3, team and campaign resolution)."""
+        if self._campaign is not None:
+            return self._campaign
+        mine = self.visible_campaigns()
+        if self.chat.campaign_id is not None:
+            active = self.session.get(Campaign, self.chat.campaign_id)
+            if active is not None:
+                if active not in mine:
+                    # Never fall back to another campaign of theirs: in a shared group that
+                    # would act on a campaign the group does not see.
+                    raise Refused(
+                        N_("This chat uses campaign {campaign}, in which you have no role."),
+                        campaign=active.code,
+                        example="/campaign list",
+                    )
+                self._campaign = active
+                return active
+        if len(mine) == 1:
+            self._campaign = mine[0]
+            return mine[0]
+        if not mine:
+            raise Refused(
+                N_("You are not in any campaign yet. Ask an administrator for an invite code."),
+                example="/join ABCD1234",
+            )
+        raise UserError(
+            N_("You take part in several campaigns ({choices}). Choose one for this chat."),
+            choices=", ".join(c.code for c in mine),
+            example=f"/campaign use {mine[0].code}",
+        )
+
+    def require(self, campaign: Campaign, *allowed: str) -> str:
+        role = self.role(campaign)
+        if role is None:
+            raise Refused(N_("You are not a member of campaign {campaign}."), campaign=campaign.code)
+        if role not in allowed:
+            raise Refused(
+                N_("Your role in {campaign} is {role}; this needs: {allowed}."),
+                campaign=campaign.code,
+                role=role,
+                allowed=", ".join(allowed),
+            )
+        return role
+
+    # --- time ---------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self, campaign: Campaign) -> date:
+        return self.clock.now().astimezone(ZoneInfo(campaign.timezone)).date()
+
+    # --- audit --------------------------------------------------------------------------
+    def audit(self, campaign: Campaign | None, action: str, **detail: object) -> None:
+        self.session.add(
+            AuditEvent(
+                campaign_id=campaign.id if campaign else None,
+                actor_id=self.account_id,
+                action=action,
+                detail=json.dumps(detail, ensure_ascii=False, default=str),
+                created_at=self.now(),
+            )
+        )

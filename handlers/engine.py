@@ -1,0 +1,127 @@
+"""The command engine: one request in, one reply out, inside one transaction.
+
+The reply is returned only after the transaction committed, so whatever a user sees confirmed
+is stored. Bad input becomes a localized error; anything unexpected is logged with an id and the
+user gets a short apology quoting it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from sqlalchemy.exc import IntegrityError
+
+from handlers.args import Args
+from handlers.clock import Clock
+from handlers.command import Access, CommandTable
+from handlers.context import Ctx, Settings
+from handlers.errors import N_, Refused, UserError
+from handlers.i18n import LANGUAGES, Catalogs, Translator
+from handlers.values import Reply, Request
+from storage import queries
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        catalogs: Catalogs,
+        settings: Settings,
+        table: CommandTable,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.catalogs = catalogs
+        self.settings = settings
+        self.table = table
+
+    def handle(self, request: Request) -> Reply:
+        try:
+            try:
+                return self._run(request)
+            except IntegrityError:
+                # Another transaction won a race on a unique key (the same message delivered
+                # twice at once, two first contacts): run again and see what it stored.
+                return self._run(request)
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("error %s handling /%s from %s", error_id, request.command, request.user)
+            tr = self.translator(request.language)
+            return Reply(
+                tr._("Sorry, something went wrong (error {id}). Please try again later.",
+                     id=error_id),
+                is_error=True,
+            )
+
+    def translator(self, language: str | None) -> Translator:
+        lang = language if language in LANGUAGES else self.settings.default_language
+        return self.catalogs.translator(lang)
+
+    def _run(self, request: Request) -> Reply:
+        with self.db.session() as session:
+            now = self.clock.now()
+            account = queries.get_or_create_account(
+                session, request.user.key, request.user_name, now
+            )
+            chat = queries.get_or_create_chat(
+                session, request.chat.key, request.chat_title, request.is_group, now
+            )
+            tr = self.translator(account.language or request.language)
+            ctx = Ctx(request, session, self.clock, tr, self.settings, self.table, account, chat)
+            try:
+                # Nothing of a refused or malformed command is kept; the account and chat
+                # rows (outside the savepoint) are.
+                with session.begin_nested():
+                    return self._dispatch(ctx)
+            except UserError as error:
+                return error_reply(tr, error)
+
+    def _dispatch(self, ctx: Ctx) -> Reply:
+        name = ctx.request.command.lower()
+        if name not in self.table.topics:
+            raise UserError(
+                N_("Unknown command /{command}. /help lists what you can do."),
+                command=name,
+                example="/help",
+            )
+        ctx.args = Args.parse(ctx.request.args)
+        command, consumed = self.table.find(name, ctx.args.word(0))
+        if command is None:
+            subs = [c for c in self.table.of_topic(name) if c.sub]
+            raise UserError(
+                N_("/{command} needs one of: {choices}."),
+                command=name,
+                choices=", ".join(c.sub or "" for c in subs),
+                example=subs[0].usage,
+            )
+        if consumed:
+            ctx.args.words.pop(0)
+        check_access(ctx, command.access)
+        return command.handler(ctx)
+
+
+def check_access(ctx: Ctx, access: Access) -> None:
+    if access is Access.ANYONE:
+        return
+    if access is Access.CREATOR:
+        if not (ctx.is_superadmin or queries.is_admin_anywhere(ctx.session, ctx.account_id)):
+            raise Refused(N_("Only superadmins and campaign administrators can create campaigns."))
+        return
+    allowed = {
+        Access.MEMBER: ("reporter", "leader", "admin"),
+        Access.LEADER: ("leader", "admin"),
+        Access.ADMIN: ("admin",),
+    }[access]
+    ctx.require(ctx.campaign(), *allowed)
+
+
+def error_reply(tr: Translator, error: UserError) -> Reply:
+    # ⛔ for "not allowed", ⚠️ for "not understood": the user knows whether to fix or to ask.
+    text = ("⛔ " if isinstance(error, Refused) else "⚠️ ") + tr._(error.message, **error.params)
+    if error.example:
+        text += "\n" + tr._("Example: {example}", example=error.example)
+    return Reply(text, is_error=True, error_field=error.field)
