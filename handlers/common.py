@@ -1,0 +1,35 @@
+"""Small checks the administration handlers share: required words, codes, numbers, dates."""
+
+from __future__ import annotations
+
+import re
+from handlers.context import Ctx
+from handlers.errors import N_, UserError
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def word(ctx: Ctx, index: int, example: str) -> str:
+    value = ctx.args.word(index)
+    if value is None or not value.strip():
+        raise UserError(N_("Something is missing here."), example=example)
+    return value.strip()
+
+
+def code(ctx: Ctx, index: int, example: str) -> str:
+    return check_code(word(ctx, index, example), example)
+
+
+def check_code(value: str, example: str) -> str:
+    value = value.strip().lower()
+    if not CODE.match(value):
+        raise UserError(
+            N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+            token=value, example=example)
+    return value
+
+
+def no_extra(ctx: Ctx, allowed: set[str], example: str) -> None:
+    unknown = sorted(set(ctx.args.options) - allowed)
+    if unknown:
+        raise UserError(N_("Unknown option “{token}=”."), token=unknown[0], example=example)

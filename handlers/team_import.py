@@ -1,0 +1,133 @@
+"""Bulk creation of units and teams from a CSV file, all or nothing.
+
+Columns (header row required, any order; `;` or tab also accepted as separators):
+`code,name` for the team, then optional `unit` (unit code), `unit_name` and `parent_unit` to
+create the unit on the fly, and `target:<metric>` columns for per-team targets. An existing team
+with the same code is updated. Every bad row is reported with its line number and, if there is
+any, nothing is imported."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlmodel import Session
+
+from handlers import numbers
+from handlers.common import CODE
+from handlers.errors import N_, UserError
+from handlers.i18n import Translator
+from storage import queries
+from storage.models import Campaign, Team, TeamTarget, Unit
+
+MAX_ROWS = 5000
+MAX_ERRORS_SHOWN = 20
+EXAMPLE = "code,name,unit,unit_name,parent_unit,target:households"
+
+
+def _rows(content: bytes) -> list[dict[str, str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(N_("The file is not UTF-8 text; save it as “CSV UTF-8”."),
+                        example=EXAMPLE) from None
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "code" not in fields or "name" not in fields:
+        raise UserError(N_("The first row must name the columns, with at least code and name."),
+                        example=EXAMPLE)
+    reader.fieldnames = fields
+    rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    if len(rows) > MAX_ROWS:
+        raise UserError(N_("The file has {count} rows; at most {limit} at a time."),
+                        count=len(rows), limit=MAX_ROWS, example=EXAMPLE)
+    return rows
+
+
+def import_csv(session: Session, tr: Translator, campaign: Campaign,
+               content: bytes) -> tuple[int, int, int]:
+    """Returns (teams created, teams updated, units created)."""
+    assert campaign.id is not None
+    rows = _rows(content)
+    metrics = {m.key: m for m in queries.metrics(session, campaign.id)}
+    units = {u.code: u for u in queries.units(session, campaign.id)}
+    new_units: dict[str, tuple[str, str]] = {}  # code → (name, parent code), from this file
+    errors: list[str] = []
+    seen: set[str] = set()
+    planned: list[tuple[str, str, str, dict[int, float]]] = []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        def bad(message: str, **params: object) -> None:
+            errors.append(tr._("line {line}: ", line=line) + tr._(message, **params))  # noqa: B023
+
+        team_code, name = row.get("code", "").lower(), row.get("name", "")
+        if not CODE.match(team_code):
+            bad(N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+                token=team_code)
+        elif team_code in seen:
+            bad(N_("team {code} appears twice"), code=team_code)
+        seen.add(team_code)
+        if not name:
+            bad(N_("the name is empty"))
+        unit_code = row.get("unit", "").lower()
+        if unit_code and unit_code not in units:
+            unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
+            if not CODE.match(unit_code):
+                bad(N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+                    token=unit_code)
+            elif unit_code not in new_units and not unit_name:
+                bad(N_("unit {code} does not exist; give its unit_name to create it"),
+                    code=unit_code)
+            elif unit_code not in new_units:
+                new_units[unit_code] = (unit_name, parent)
+        targets: dict[int, float] = {}
+        for column, value in row.items():
+            if not column.startswith("target:") or not value:
+                continue
+            metric = metrics.get(column.removeprefix("target:"))
+            if metric is None:
+                bad(N_("there is no metric “{token}”"), token=column.removeprefix("target:"))
+                continue
+            try:
+                targets[metric.id] = numbers.parse_amount(value).value  # type: ignore[index]
+            except UserError as error:
+                bad(error.message, **error.params)
+        planned.append((team_code, name, unit_code, targets))
+    for unit_code, (_, parent) in new_units.items():
+        if parent and parent not in units and parent not in new_units:
+            errors.append(tr._("unit {code}: parent unit {parent} does not exist",
+                               code=unit_code, parent=parent))
+    if errors:
+        shown = errors[:MAX_ERRORS_SHOWN] + (["…"] if len(errors) > MAX_ERRORS_SHOWN else [])
+        raise UserError(N_("The file has {count} errors; nothing was imported.\n{errors}"),
+                        count=len(errors), errors="\n".join(shown), example=EXAMPLE)
+
+    for unit_code, (unit_name, _) in new_units.items():
+        units[unit_code] = Unit(campaign_id=campaign.id, code=unit_code, name=unit_name)
+        session.add(units[unit_code])
+    session.flush()
+    for unit_code, (_, parent) in new_units.items():
+        units[unit_code].parent_id = units[parent].id if parent else None
+    created = updated = 0
+    for team_code, name, unit_code, targets in planned:
+        team = queries.team_by_code(session, campaign.id, team_code)
+        if team is None:
+            team = Team(campaign_id=campaign.id, code=team_code, name=name)
+            created += 1
+        else:
+            updated += 1
+        team.name = name
+        if unit_code:
+            team.unit_id = units[unit_code].id
+        session.add(team)
+        session.flush()
+        for metric_id, value in targets.items():
+            row_target = session.get(TeamTarget, (team.id, metric_id))
+            if row_target is None:
+                row_target = TeamTarget(team_id=team.id, metric_id=metric_id, target=value)  # type: ignore[arg-type]
+            row_target.target = value
+            session.add(row_target)
+    return created, updated, len(new_units)
