@@ -1,0 +1,142 @@
+"""`tiendo`: the one entry point (SPEC §4)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import app as wiring
+from bot.config import Config, ConfigError, load_config
+from bot.shell import Shell
+from handlers.values import Attachment, Ref, Reply, Request
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="tiendo: campaign progress reports from Telegram, Slack or a shell.")
+db_cli = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+cli.add_typer(db_cli, name="db")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default ./config.toml if present)."),
+]
+# The operator at the terminal acts as the shell's first local user, a superadmin.
+OPERATOR = "shell:admin"
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        typer.echo(f"config: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _operator_app(config_path: Path | None) -> wiring.App:
+    return wiring.build(_config(config_path), superadmins=(OPERATOR,))
+
+
+def _as_operator(app: wiring.App, campaign: str, command: str, args: str = "",
+                 attachment: Attachment | None = None) -> Reply:
+    """Run one command as the operator in a private CLI chat bound to `campaign`."""
+    user, chat = Ref.parse(OPERATOR), Ref("shell", "", "cli")
+    used = app.engine.handle(Request(user, chat, "campaign", f"use {campaign}"))
+    if used.is_error:
+        typer.echo(used.text, err=True)
+        raise typer.Exit(1)
+    reply = app.engine.handle(Request(user, chat, command, args, attachment=attachment))
+    typer.echo(reply.text, err=reply.is_error)
+    if reply.is_error:
+        raise typer.Exit(1)
+    return reply
+
+
+@cli.command()
+def shell(config: ConfigOption = None,
+          user: Annotated[str, typer.Option("--as", help="Local user to start as.")] = "admin"
+          ) -> None:
+    """A local chat in the terminal on the configured database: no token, no network."""
+    app = _operator_app(config)
+    interactive = sys.stdin.isatty()
+
+    def readline(prompt: str) -> str | None:
+        if interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                return None
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+
+    if interactive:
+        typer.echo("tiendo shell — /help for commands, :help for the shell, :quit to leave.")
+    Shell(app.engine, app.config.files.dir, sys.stdout, readline, user=user,
+          chat="@" + user, echo=not interactive).run()
+
+
+@cli.command()
+def demo(config: ConfigOption = None,
+         seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 7,
+         ) -> None:
+    """Create a realistic demo campaign with two months of history and print its progress."""
+    from bot.demo import create_demo
+
+    app = _operator_app(config)
+    code = create_demo(app, seed=seed)
+    _as_operator(app, code, "progress", "by=unit")
+
+
+@cli.command("import-teams")
+def import_teams(csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+                 campaign: Annotated[str, typer.Option(help="Campaign code.")],
+                 config: ConfigOption = None) -> None:
+    """Create or update units and teams from a CSV file (all or nothing)."""
+    app = _operator_app(config)
+    attachment = Attachment(csv_file.name, csv_file.read_bytes(), "text/csv")
+    _as_operator(app, campaign, "team", "import", attachment)
+
+
+@cli.command()
+def export(campaign: Annotated[str, typer.Option(help="Campaign code.")],
+           out: Annotated[Path, typer.Option(help="Folder to write the file to.")] = Path("."),
+           fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+           start: Annotated[str | None, typer.Option("--from", help="First date.")] = None,
+           end: Annotated[str | None, typer.Option("--to", help="Last date.")] = None,
+           config: ConfigOption = None) -> None:
+    """Write every report value of a campaign to a CSV or XLSX file."""
+    app = _operator_app(config)
+    args = " ".join([fmt] + [f"{k}={v}" for k, v in (("from", start), ("to", end)) if v])
+    reply = _as_operator(app, campaign, "export", args)
+    out.mkdir(parents=True, exist_ok=True)
+    for file in reply.files:
+        (out / file.name).write_bytes(file.content)
+        typer.echo(str(out / file.name))
+
+
+@cli.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the configured adapters and the scheduler (migrations are applied first)."""
+    app = wiring.build(_config(config))
+    enabled = [name for name in ("telegram", "slack") if getattr(app.config, name).enabled]
+    if not enabled:
+        typer.echo("Nothing to run: configure [telegram] or [slack] in the config file. "
+                   "For a local chat without any token, use `tiendo shell`.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"The {', '.join(enabled)} adapter is not built yet; see the README.", err=True)
+    raise typer.Exit(2)
+
+
+@db_cli.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply the database migrations (safe to run any time)."""
+    settings = _config(config)
+    wiring.build(settings)
+    typer.echo(f"Database is up to date: {settings.database.url.split('@')[-1]}")
+
+
+def main() -> None:
+    wiring.setup_logging()
+    cli()
+

@@ -1,0 +1,178 @@
+"""The shell adapter: the command engine in a terminal, typed or scripted from standard input.
+
+Commands are typed as in Telegram. Lines starting with `:` steer the local chat (SPEC §6):
+`:as <name>`, `:in <chat>` (`#name` is a group), `:attach <path>`, `:tap <n>`, `:quit`.
+Images and files in replies are written to a folder and their paths printed."""
+
+from __future__ import annotations
+
+import mimetypes
+import shlex
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from handlers.args import command_line
+from handlers.engine import Engine
+from handlers.values import Attachment, Button, Form, Ref, Reply, Request
+
+Readline = Callable[[str], str | None]  # prompt → the next line, or None at the end of input
+
+HELP = (
+    "Commands are typed as in Telegram: /help, /report 12 hộ …\n"
+    ":as <name>  act as another local user     :in <chat>  move to a chat (#name = a group)\n"
+    ":attach <path>  attach a file to the next command   :tap <n>  press button n   :quit"
+)
+
+
+@dataclass
+class Shell:
+    engine: Engine
+    files_dir: Path
+    out: TextIO
+    readline: Readline
+    user: str = "admin"
+    chat: str = "@admin"
+    echo: bool = False  # print each command: makes a scripted session read as a transcript
+    _attachment: Attachment | None = None
+    _buttons: tuple[Button, ...] = ()
+    _session: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    _count: int = 0
+
+    def run(self) -> None:
+        while (line := self.readline(self._prompt())) is not None:
+            if not self.feed(line):
+                break
+
+    def _prompt(self) -> str:
+        return f"{self.user}@{self.chat}> "
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def feed(self, line: str) -> bool:
+        """Handle one typed line; False means quit."""
+        line = line.strip()
+        if not line or line.startswith("#!"):
+            return True
+        if self.echo:
+            self.say(self._prompt() + line)
+        if line.startswith(":"):
+            return self._steer(line)
+        parsed = command_line(line)
+        if parsed is None:
+            self.say("(commands start with / — try /help; `:help` for the shell)")
+            return True
+        self.send(*parsed)
+        return True
+
+    def _steer(self, line: str) -> bool:
+        word, _, rest = line[1:].partition(" ")
+        rest = rest.strip()
+        if word in ("quit", "q", "exit"):
+            return False
+        if word == "as" and rest:
+            self.user = rest.lstrip("@")
+            if not self.chat.startswith("#"):
+                self.chat = "@" + self.user
+        elif word == "in" and rest:
+            self.chat = rest if rest.startswith("#") else "@" + rest.lstrip("@")
+        elif word == "attach" and rest:
+            self._attach(Path(shlex.split(rest)[0]).expanduser())
+        elif word == "tap" and rest.isdigit():
+            index = int(rest) - 1
+            if not 0 <= index < len(self._buttons):
+                self.say(f"(no button {rest}; the last reply has {len(self._buttons)})")
+            else:
+                parsed = command_line(self._buttons[index].command)
+                assert parsed is not None
+                self.send(*parsed, message=False)
+        else:
+            self.say(HELP)
+        return True
+
+    def _attach(self, path: Path) -> None:
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            self.say(f"(cannot read {path}: {error.strerror})")
+            return
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self._attachment = Attachment(path.name, content, mime, platform_ref=str(path))
+        self.say(f"(attached {path.name}, {len(content)} bytes, to the next command)")
+
+    def request(self, command: str, args: str, *, message: bool = True) -> Request:
+        """A request from the current user in the current chat; typed lines are messages with
+        an id (so a report is recorded once), button presses are not."""
+        self._count += 1
+        attachment, self._attachment = self._attachment, None
+        return Request(
+            user=Ref("shell", "", self.user),
+            chat=Ref("shell", "", self.chat),
+            command=command,
+            args=args,
+            user_name=self.user,
+            chat_title=self.chat,
+            is_group=self.chat.startswith("#"),
+            message_id=f"shell:{self._session}:{self._count}" if message else None,
+            attachment=attachment,
+        )
+
+    def send(self, command: str, args: str, *, message: bool = True) -> Reply:
+        reply = self.engine.handle(self.request(command, args, message=message))
+        self.show(reply)
+        if reply.form is not None:
+            return self.fill(reply.form)
+        return reply
+
+    def fill(self, form: Form) -> Reply:
+        """Ask the form's fields one by one, then send the command they make. A field the
+        engine rejects is asked again (up to three times)."""
+        self.say(f"— {form.title} —")
+        answers: dict[str, str] = {}
+        for entry in form.fields:
+            hint = f" ({entry.hint})" if entry.hint else ""
+            answer = self.ask(f"  {entry.label}{hint}: ")
+            if answer is None:
+                break
+            if answer.strip():
+                answers[entry.name] = answer.strip()
+        for _ in range(3):
+            args = " ".join(f"{name}={shlex.quote(value)}" for name, value in answers.items())
+            reply = self.engine.handle(self.request(form.command, args))
+            self.show(reply)
+            if not (reply.is_error and reply.error_field in answers):
+                return reply
+            retry = self.ask(f"  {reply.error_field}: ")
+            if retry is None or not retry.strip():
+                return reply
+            answers[reply.error_field] = retry.strip()  # type: ignore[index]
+        return reply
+
+    def ask(self, prompt: str) -> str | None:
+        answer = self.readline(prompt)
+        if self.echo and answer is not None:
+            self.say(prompt + answer)
+        return answer
+
+    def show(self, reply: Reply) -> None:
+        self.say(reply.text)
+        for image in reply.images:
+            self.say(f"🖼  {self._save(image.name, image.content)}  {image.caption}".rstrip())
+        for file in reply.files:
+            self.say(f"📎 {self._save(file.name, file.content)}")
+        self._buttons = reply.buttons
+        for number, button in enumerate(reply.buttons, 1):
+            self.say(f"  [{number}] {button.label}")
+
+    def _save(self, name: str, content: bytes) -> Path:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(name).name
+        stem, suffix, n = path.stem, path.suffix, 1
+        while path.exists():
+            n += 1
+            path = self.files_dir / f"{stem}-{n}{suffix}"
+        path.write_bytes(content)
+        return path
