@@ -1,0 +1,83 @@
+"""Report dates as reporters type them (`2025-03-01`, `01/03`, `1/3/25`, `01.03.2025`, `hôm qua`,
+`yesterday`) and their locale-aware formatting. Pure: today's date comes in.
+
+Message ids: "“{token}” is not a date I understand." and "There is no such date as “{token}”."
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, timedelta
+
+from babel.dates import format_date as babel_format_date
+
+from handlers.errors import N_, UserError
+
+EXAMPLE = "date=hôm qua"
+
+# Days before today, for one-word names of a day and for the word after "hôm"/"hom".
+_DAY_WORDS = {"nay": 0, "today": 0, "hnay": 0, "hqua": 1, "yesterday": 1}
+_HOM = frozenset({"hôm", "hom"})
+_AFTER_HOM = {"nay": 0, "qua": 1, "kia": 2}
+
+_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+# Day first. "." and "-" only with a year, so `1.5` stays a number; a month has at most two
+# digits, so grouped numbers (`1.234.567`) are never dates.
+_DMY = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
+_DM = re.compile(r"([0-9]{1,2})/([0-9]{1,2})")
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFC", word).casefold()
+
+
+def _numeric(token: str, today: date) -> date | None:
+    if match := _ISO.fullmatch(token):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _DMY.fullmatch(token):
+        day, month, year = int(match[1]), int(match[3]), int(match[4])
+        if len(match[4]) == 2:
+            year += 2000
+    elif match := _DM.fullmatch(token):
+        day, month = int(match[1]), int(match[2])
+        # The latest such day up to today: 31/12 typed on 2 January is last year's.
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise UserError(
+            N_("There is no such date as “{token}”."), token=token, example="date=01/03/2025"
+        ) from None
+
+
+def take_date(tokens: list[str], start: int, today: date) -> tuple[date, int] | None:
+    """The date written at tokens[start] (one or two words) and the index just past it; None if
+    it is not a date. Raises UserError for impossible dates (`31/02`)."""
+    word = _fold(tokens[start])
+    if word in _HOM and start + 1 < len(tokens):
+        back = _AFTER_HOM.get(_fold(tokens[start + 1]))
+        if back is not None:
+            return today - timedelta(days=back), start + 2
+    if word in _DAY_WORDS:
+        return today - timedelta(days=_DAY_WORDS[word]), start + 1
+    day = _numeric(tokens[start], today)
+    return None if day is None else (day, start + 1)
+
+
+def parse_date(text: str, today: date) -> date:
+    """The date that is the whole text."""
+    tokens = text.split()
+    taken = take_date(tokens, 0, today) if tokens else None
+    if taken is None or taken[1] != len(tokens):
+        raise UserError(
+            N_("“{token}” is not a date I understand."), token=text.strip(), example=EXAMPLE
+        )
+    return taken[0]
+
+
+def format_date(d: date, lang: str) -> str:
+    """vi `01/03/2025` (which parse_date reads back), en `1 Mar 2025`."""
+    return babel_format_date(d, "dd/MM/yyyy" if lang == "vi" else "d MMM y", locale=lang)
