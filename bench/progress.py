@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from storage import progress, reports  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.models import Account, Campaign, Metric, ReportValue, Team  # noqa: E402
+from storage import progress, reports
+from storage.db import Database
+from storage.models import Account, Campaign, Metric, ReportValue, Team
 
 SMALL, LARGE = 1_000, 50_000
 NOW = datetime(2025, 3, 10, tzinfo=UTC)
@@ -40,31 +36,46 @@ def best_of(fn: Callable[[], object], repeat: int = 30) -> float:
 
 def setup(db: Database) -> tuple[int, list[int], list[int], int]:
     with db.session() as session:
-        campaign = Campaign(code="bench", name="Bench", start_date=date(2025, 1, 1),
-                            created_at=NOW)
+        campaign = Campaign(code="bench", name="Bench", start_date=date(2025, 1, 1), created_at=NOW)
         session.add(campaign)
         session.flush()
-        metrics = [Metric(campaign_id=campaign.id, key=k, label_vi=k, label_en=k, unit="m")
-                   for k in ("a", "b", "c")]
+        metrics = [
+            Metric(campaign_id=campaign.id, key=k, label_vi=k, label_en=k, unit="m")
+            for k in ("a", "b", "c")
+        ]
         teams = [Team(campaign_id=campaign.id, code=f"t{i}", name=f"T{i}") for i in range(30)]
         account = Account(key="shell:bench", created_at=NOW)
         session.add_all([*metrics, *teams, account])
         session.flush()
-        return (campaign.id, [m.id for m in metrics], [t.id for t in teams],  # type: ignore[return-value]
-                account.id)
+        return (
+            campaign.id,
+            [m.id for m in metrics],
+            [t.id for t in teams],  # type: ignore[return-value]
+            account.id,
+        )
 
 
-def add_reports(db: Database, count: int, ids: tuple[int, list[int], list[int], int],
-                rng: random.Random) -> None:
+def add_reports(
+    db: Database, count: int, ids: tuple[int, list[int], list[int], int], rng: random.Random
+) -> None:
     campaign_id, metric_ids, team_ids, account_id = ids
     with db.session() as session:
         for _ in range(count):
             day = date(2025, 1, 1) + timedelta(days=rng.randrange(68))
-            reports.record(session, campaign_id=campaign_id, team_id=rng.choice(team_ids),
-                           reporter_id=account_id, day=day,
-                           values={m: float(rng.randint(1, 9)) for m in metric_ids},
-                           note=None, photo_ref=None, source="shell", source_chat="shell:b",
-                           source_message_id=None, now=NOW)
+            reports.record(
+                session,
+                campaign_id=campaign_id,
+                team_id=rng.choice(team_ids),
+                reporter_id=account_id,
+                day=day,
+                values={m: float(rng.randint(1, 9)) for m in metric_ids},
+                note=None,
+                photo_ref=None,
+                source="shell",
+                source_chat="shell:b",
+                source_message_id=None,
+                now=NOW,
+            )
 
 
 def measure(db: Database, campaign_id: int, team_ids: list[int]) -> dict[str, float]:
@@ -77,16 +88,22 @@ def measure(db: Database, campaign_id: int, team_ids: list[int]) -> dict[str, fl
 
     def summed_from_reports() -> None:
         with Session(db.engine) as session:
-            session.exec(select(ReportValue.metric_id, func.sum(ReportValue.value))
-                         .group_by(ReportValue.metric_id)).all()
+            session.exec(
+                select(ReportValue.metric_id, func.sum(ReportValue.value)).group_by(
+                    ReportValue.metric_id
+                )
+            ).all()
 
     def floor() -> None:
         with Session(db.engine) as session:
             session.exec(text("SELECT 1")).all()  # type: ignore[call-overload]
 
     base = best_of(floor)
-    return {"floor": base, "running totals": best_of(running_totals) / base,
-            "sum over reports": best_of(summed_from_reports) / base}
+    return {
+        "floor": base,
+        "running totals": best_of(running_totals) / base,
+        "sum over reports": best_of(summed_from_reports) / base,
+    }
 
 
 def main() -> None:
@@ -100,12 +117,16 @@ def main() -> None:
         add_reports(db, LARGE - SMALL, ids, rng)
         large = measure(db, ids[0], ids[2])
         db.dispose()
-    print(f"floor (SELECT 1 round trip): {small['floor'] * 1e6:.0f} µs, then "
-          f"{large['floor'] * 1e6:.0f} µs")
+    print(
+        f"floor (SELECT 1 round trip): {small['floor'] * 1e6:.0f} µs, then "
+        f"{large['floor'] * 1e6:.0f} µs"
+    )
     print(f"{'read':<18}{SMALL:>10,} reports{LARGE:>10,} reports{'growth':>10}")
     for name in ("running totals", "sum over reports"):
-        print(f"{name:<18}{small[name]:>12.1f}×floor{large[name]:>10.1f}×floor"
-              f"{large[name] / small[name]:>9.1f}×")
+        print(
+            f"{name:<18}{small[name]:>12.1f}×floor{large[name]:>10.1f}×floor"
+            f"{large[name] / small[name]:>9.1f}×"
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,13 @@ class App:
     engine: Engine
 
 
-def build(config: Config, *, clock: Clock | None = None, superadmins: tuple[str, ...] = (),
-          migrate: bool = True) -> App:
+def build(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    superadmins: tuple[str, ...] = (),
+    migrate: bool = True,
+) -> App:
     """Wire storage, translations and the command engine. `superadmins` adds to the config's
     list (the shell makes its local `admin` one)."""
     db = Database(config.database.url)
@@ -42,3 +47,5 @@ def setup_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic narrates every migration step at INFO; only its problems matter on a console.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

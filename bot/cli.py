@@ -13,8 +13,11 @@ from bot.config import Config, ConfigError, load_config
 from bot.shell import Shell
 from handlers.values import Attachment, Ref, Reply, Request
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="tiendo: campaign progress reports from Telegram, Slack or a shell.")
+cli = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="tiendo: campaign progress reports from Telegram, Slack or a shell.",
+)
 db_cli = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 cli.add_typer(db_cli, name="db")
 
@@ -38,8 +41,13 @@ def _operator_app(config_path: Path | None) -> wiring.App:
     return wiring.build(_config(config_path), superadmins=(OPERATOR,))
 
 
-def _as_operator(app: wiring.App, campaign: str, command: str, args: str = "",
-                 attachment: Attachment | None = None) -> Reply:
+def _as_operator(
+    app: wiring.App,
+    campaign: str,
+    command: str,
+    args: str = "",
+    attachment: Attachment | None = None,
+) -> Reply:
     """Run one command as the operator in a private CLI chat bound to `campaign`."""
     user, chat = Ref.parse(OPERATOR), Ref("shell", "", "cli")
     used = app.engine.handle(Request(user, chat, "campaign", f"use {campaign}"))
@@ -54,9 +62,10 @@ def _as_operator(app: wiring.App, campaign: str, command: str, args: str = "",
 
 
 @cli.command()
-def shell(config: ConfigOption = None,
-          user: Annotated[str, typer.Option("--as", help="Local user to start as.")] = "admin"
-          ) -> None:
+def shell(
+    config: ConfigOption = None,
+    user: Annotated[str, typer.Option("--as", help="Local user to start as.")] = "admin",
+) -> None:
     """A local chat in the terminal on the configured database: no token, no network."""
     app = _operator_app(config)
     interactive = sys.stdin.isatty()
@@ -72,14 +81,22 @@ def shell(config: ConfigOption = None,
 
     if interactive:
         typer.echo("tiendo shell — /help for commands, :help for the shell, :quit to leave.")
-    Shell(app.engine, app.config.files.dir, sys.stdout, readline, user=user,
-          chat="@" + user, echo=not interactive).run()
+    Shell(
+        app.engine,
+        app.config.files.dir,
+        sys.stdout,
+        readline,
+        user=user,
+        chat="@" + user,
+        echo=not interactive,
+    ).run()
 
 
 @cli.command()
-def demo(config: ConfigOption = None,
-         seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 7,
-         ) -> None:
+def demo(
+    config: ConfigOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 7,
+) -> None:
     """Create a realistic demo campaign with two months of history and print its progress."""
     from bot.demo import create_demo
 
@@ -89,9 +106,11 @@ def demo(config: ConfigOption = None,
 
 
 @cli.command("import-teams")
-def import_teams(csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-                 campaign: Annotated[str, typer.Option(help="Campaign code.")],
-                 config: ConfigOption = None) -> None:
+def import_teams(
+    csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    campaign: Annotated[str, typer.Option(help="Campaign code.")],
+    config: ConfigOption = None,
+) -> None:
     """Create or update units and teams from a CSV file (all or nothing)."""
     app = _operator_app(config)
     attachment = Attachment(csv_file.name, csv_file.read_bytes(), "text/csv")
@@ -99,12 +118,14 @@ def import_teams(csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=
 
 
 @cli.command()
-def export(campaign: Annotated[str, typer.Option(help="Campaign code.")],
-           out: Annotated[Path, typer.Option(help="Folder to write the file to.")] = Path("."),
-           fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
-           start: Annotated[str | None, typer.Option("--from", help="First date.")] = None,
-           end: Annotated[str | None, typer.Option("--to", help="Last date.")] = None,
-           config: ConfigOption = None) -> None:
+def export(
+    campaign: Annotated[str, typer.Option(help="Campaign code.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the file to.")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    start: Annotated[str | None, typer.Option("--from", help="First date.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last date.")] = None,
+    config: ConfigOption = None,
+) -> None:
     """Write every report value of a campaign to a CSV or XLSX file."""
     app = _operator_app(config)
     args = " ".join([fmt] + [f"{k}={v}" for k, v in (("from", start), ("to", end)) if v])
@@ -121,8 +142,11 @@ def run(config: ConfigOption = None) -> None:
     app = wiring.build(_config(config))
     enabled = [name for name in ("telegram", "slack") if getattr(app.config, name).enabled]
     if not enabled:
-        typer.echo("Nothing to run: configure [telegram] or [slack] in the config file. "
-                   "For a local chat without any token, use `tiendo shell`.", err=True)
+        typer.echo(
+            "Nothing to run: configure [telegram] or [slack] in the config file. "
+            "For a local chat without any token, use `tiendo shell`.",
+            err=True,
+        )
         raise typer.Exit(2)
     typer.echo(f"The {', '.join(enabled)} adapter is not built yet; see the README.", err=True)
     raise typer.Exit(2)
@@ -139,4 +163,3 @@ def db_upgrade(config: ConfigOption = None) -> None:
 def main() -> None:
     wiring.setup_logging()
     cli()
-

@@ -20,14 +20,28 @@ UNITS = (  # code, name, parent
     ("dong-nai", "Tỉnh Đồng Nai", None),
     ("binh-son", "Xã Bình Sơn", "dong-nai"),
     ("long-phuoc", "Xã Long Phước", "dong-nai"),
-    ("ap-1", "Ấp 1", "binh-son"), ("ap-2", "Ấp 2", "binh-son"), ("ap-3", "Ấp 3", "binh-son"),
-    ("ap-4", "Ấp 4", "binh-son"), ("ap-bsd", "Ấp Bình Sơn Đông", "binh-son"),
-    ("ap-phuoc-hoa", "Ấp Phước Hòa", "long-phuoc"), ("ap-long-an", "Ấp Long An", "long-phuoc"),
+    ("ap-1", "Ấp 1", "binh-son"),
+    ("ap-2", "Ấp 2", "binh-son"),
+    ("ap-3", "Ấp 3", "binh-son"),
+    ("ap-4", "Ấp 4", "binh-son"),
+    ("ap-bsd", "Ấp Bình Sơn Đông", "binh-son"),
+    ("ap-phuoc-hoa", "Ấp Phước Hòa", "long-phuoc"),
+    ("ap-long-an", "Ấp Long An", "long-phuoc"),
 )
 VILLAGES = [u for u in UNITS if u[2] in ("binh-son", "long-phuoc")]
 TEAMS_PER_VILLAGE = (5, 4, 4, 4, 5, 4, 4)  # 30 teams
-NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em",
-         "Huỳnh Thị Giang", "Võ Văn Hải", "Đặng Thị Hoa", "Bùi Văn Khánh", "Đỗ Thị Lan")
+NAMES = (
+    "Nguyễn Văn An",
+    "Trần Thị Bình",
+    "Lê Văn Cường",
+    "Phạm Thị Dung",
+    "Hoàng Văn Em",
+    "Huỳnh Thị Giang",
+    "Võ Văn Hải",
+    "Đặng Thị Hoa",
+    "Bùi Văn Khánh",
+    "Đỗ Thị Lan",
+)
 METRICS = (
     '/metric add households "Hộ đã vận động" unit=household target=1200 aliases=hộ,ho '
     'en="Households reached"',
@@ -57,8 +71,10 @@ def create_demo(app: App, *, seed: int = 7) -> str:
         if reply.is_error:
             raise RuntimeError(f"demo set-up failed at {line!r}: {reply.text}")
 
-    run(f'/campaign new {CODE} "Đường Bình Sơn Đông" start={start.isoformat()} '
-        f"deadline={deadline.isoformat()}")
+    run(
+        f'/campaign new {CODE} "Đường Bình Sơn Đông" start={start.isoformat()} '
+        f"deadline={deadline.isoformat()}"
+    )
     run("/campaign set restdays=sun")
     for line in METRICS:
         run(line)
@@ -85,28 +101,41 @@ def _history(app: App, rng: random.Random, team_codes: list[str], start, today, 
         for index, code in enumerate(team_codes):
             team = queries.team_by_code(session, campaign.id, code)
             assert team is not None and team.id is not None
-            reporter = Account(key=f"shell:{code}", display_name=NAMES[index % len(NAMES)],
-                               created_at=now)
+            reporter = Account(
+                key=f"shell:{code}", display_name=NAMES[index % len(NAMES)], created_at=now
+            )
             session.add(reporter)
             session.flush()
-            session.add(Membership(account_id=reporter.id, campaign_id=campaign.id,
-                                   role="reporter"))
+            session.add(
+                Membership(account_id=reporter.id, campaign_id=campaign.id, role="reporter")
+            )
             session.add(TeamMember(account_id=reporter.id, team_id=team.id))
             zeal = rng.uniform(0.5, 0.95)
             last_day = today - timedelta(days=rng.randint(3, 6)) if code in silent else today
             day = start
             while day <= last_day:
                 if day.isoweekday() != 7 and rng.random() < zeal:
-                    values = {metrics["households"]: float(rng.randint(0, 3))}
+                    # Tuned so that two months in, the campaign is part-way to each target.
+                    values = {metrics["households"]: float(rng.choice((0, 0, 1, 1, 2)))}
                     if rng.random() < 0.5:
                         values[metrics["vnd"]] = float(rng.randint(1, 12) * 500_000)
-                    if rng.random() < 0.15:
+                    if rng.random() < 0.05:
                         values[metrics["road_m"]] = float(rng.randint(2, 12))
-                    if rng.random() < 0.1:
+                    if rng.random() < 0.07:
                         values[metrics["meetings"]] = 1.0
                     created = datetime.combine(day, time(17, rng.randint(0, 59)), tz)
-                    reports.record(session, campaign_id=campaign.id, team_id=team.id,
-                                   reporter_id=reporter.id, day=day, values=values, note=None,  # type: ignore[arg-type]
-                                   photo_ref=None, source="shell", source_chat="shell:demo",
-                                   source_message_id=None, now=created)
+                    reports.record(
+                        session,
+                        campaign_id=campaign.id,
+                        team_id=team.id,
+                        reporter_id=reporter.id,
+                        day=day,
+                        values=values,
+                        note=None,  # type: ignore[arg-type]
+                        photo_ref=None,
+                        source="shell",
+                        source_chat="shell:demo",
+                        source_message_id=None,
+                        now=created,
+                    )
                 day += timedelta(days=1)

@@ -47,7 +47,8 @@ class Shell:
                 break
 
     def _prompt(self) -> str:
-        return f"{self.user}@{self.chat}> "
+        where = "" if self.chat == "@" + self.user else f" {self.chat}"  # own private chat: bare
+        return f"{self.user}{where}> "
 
     def say(self, text: str) -> None:
         print(text, file=self.out)

@@ -23,8 +23,12 @@ INVITE_EXAMPLE = "/invite to1 uses=20 days=7"
 def _small_int(ctx: Ctx, key: str, default: int, limit: int) -> int:
     value = ctx.args.options.get(key, str(default))
     if not value.isdigit() or not 1 <= int(value) <= limit:
-        raise UserError(N_("{key} takes a whole number from 1 to {limit}."), key=key,
-                        limit=limit, example=INVITE_EXAMPLE)
+        raise UserError(
+            N_("{key} takes a whole number from 1 to {limit}."),
+            key=key,
+            limit=limit,
+            example=INVITE_EXAMPLE,
+        )
     return int(value)
 
 
@@ -40,17 +44,34 @@ def invite(ctx: Ctx) -> Reply:
     days = _small_int(ctx, "days", 7, 90)
     code = "".join(secrets.choice(ALPHABET) for _ in range(8))
     now = ctx.now()
-    ctx.session.add(Invite(code=code, campaign_id=campaign.id, role=role,  # type: ignore[arg-type]
-                           team_id=team.id if team else None, max_uses=uses,
-                           expires_at=now + timedelta(days=days), created_by_id=ctx.account_id,
-                           created_at=now))
-    ctx.audit(campaign, "invite.create", role=role, team=team.code if team else None, uses=uses,
-              days=days)
+    ctx.session.add(
+        Invite(
+            code=code,
+            campaign_id=campaign.id,
+            role=role,  # type: ignore[arg-type]
+            team_id=team.id if team else None,
+            max_uses=uses,
+            expires_at=now + timedelta(days=days),
+            created_by_id=ctx.account_id,
+            created_at=now,
+        )
+    )
+    ctx.audit(
+        campaign, "invite.create", role=role, team=team.code if team else None, uses=uses, days=days
+    )
     tr = ctx.tr
     who = tr._("a reporter of team {team}", team=team.name) if team else tr._(ROLE_NAMES[role])
-    lines = [tr._("Invite code {code}: joins {campaign} as {who}; {uses} uses, valid {days} days.",
-                  code=code, campaign=campaign.code, who=who, uses=uses, days=days),
-             tr._("Send it to them: /join {code}", code=code)]
+    lines = [
+        tr._(
+            "Invite code {code}: joins {campaign} as {who}; {uses} uses, valid {days} days.",
+            code=code,
+            campaign=campaign.code,
+            who=who,
+            uses=uses,
+            days=days,
+        ),
+        tr._("Send it to them: /join {code}", code=code),
+    ]
     if ctx.settings.telegram_bot_username:
         lines.append(f"https://t.me/{ctx.settings.telegram_bot_username}?start={code}")
     return Reply("\n".join(lines))
@@ -64,14 +85,20 @@ def redeem(ctx: Ctx, code: str) -> Reply:
     code = code.strip().upper()
     found = ctx.session.exec(select(Invite).where(Invite.code == code)).first()
     if found is None or found.expires_at < ctx.now() or found.uses >= found.max_uses:
-        raise UserError(N_("Invite code {code} is unknown, used up or expired. Ask for a new one."),
-                        code=code)
+        raise UserError(
+            N_("Invite code {code} is unknown, used up or expired. Ask for a new one."), code=code
+        )
     campaign = ctx.session.get(Campaign, found.campaign_id)
     assert campaign is not None
     found.uses += 1
     ctx.session.add(found)
-    _grant(ctx, ctx.account, campaign, found.role,
-           ctx.session.get(Team, found.team_id) if found.team_id else None)
+    _grant(
+        ctx,
+        ctx.account,
+        campaign,
+        found.role,
+        ctx.session.get(Team, found.team_id) if found.team_id else None,
+    )
     ctx.chat.campaign_id = ctx.chat.campaign_id or campaign.id
     ctx.session.add(ctx.chat)
     ctx.audit(campaign, "invite.use", code=code, role=found.role)
@@ -79,10 +106,21 @@ def redeem(ctx: Ctx, code: str) -> Reply:
     if found.team_id:
         team = ctx.session.get(Team, found.team_id)
         assert team is not None
-        return Reply(tr._("Welcome to {campaign}! You report for team {team}. Try: {example}",
-                          campaign=campaign.name, team=team.name, example="/report 12 hộ"))
-    return Reply(tr._("Welcome to {campaign}! Your role: {role}. /help shows your commands.",
-                      campaign=campaign.name, role=tr._(ROLE_NAMES[found.role])))
+        return Reply(
+            tr._(
+                "Welcome to {campaign}! You report for team {team}. Try: {example}",
+                campaign=campaign.name,
+                team=team.name,
+                example="/report 12 hộ",
+            )
+        )
+    return Reply(
+        tr._(
+            "Welcome to {campaign}! Your role: {role}. /help shows your commands.",
+            campaign=campaign.name,
+            role=tr._(ROLE_NAMES[found.role]),
+        )
+    )
 
 
 def _grant(ctx: Ctx, account: Account, campaign: Campaign, role: str, team: Team | None) -> None:
@@ -112,8 +150,14 @@ def _account(ctx: Ctx, text: str) -> Account:
         key = f"{me.platform}:{me.workspace}:{bare}" if me.workspace else f"{me.platform}:{bare}"
     account = queries.account_by_key(ctx.session, key)
     if account is None:
-        raise UserError(N_("I have not met {user} yet: they must send /start to the bot first, "
-                           "or use an invite code."), user=text, example="/invite leader")
+        raise UserError(
+            N_(
+                "I have not met {user} yet: they must send /start to the bot first, "
+                "or use an invite code."
+            ),
+            user=text,
+            example="/invite leader",
+        )
     return account
 
 
@@ -128,12 +172,20 @@ def role(ctx: Ctx) -> Reply:
     new_role = word(ctx, 1, example).lower()
     if new_role not in ROLE_RANK:
         raise UserError(N_("The role is one of reporter, leader, admin."), example=example)
-    team = find_team(ctx, campaign, ctx.args.options["team"].lower()) \
-        if "team" in ctx.args.options else None
-    if new_role == "reporter" and team is None and not queries.teams_of(
-            ctx.session, account.id, campaign.id):  # type: ignore[arg-type]
-        raise UserError(N_("A reporter needs a team: add team=."),
-                        example="/role telegram:123456 reporter team=to1")
+    team = (
+        find_team(ctx, campaign, ctx.args.options["team"].lower())
+        if "team" in ctx.args.options
+        else None
+    )
+    if (
+        new_role == "reporter"
+        and team is None
+        and not queries.teams_of(ctx.session, account.id, campaign.id)
+    ):  # type: ignore[arg-type]
+        raise UserError(
+            N_("A reporter needs a team: add team=."),
+            example="/role telegram:123456 reporter team=to1",
+        )
     membership = queries.membership(ctx.session, account.id, campaign.id)  # type: ignore[arg-type]
     old = membership.role if membership else None
     if membership is None:
@@ -142,26 +194,47 @@ def role(ctx: Ctx) -> Reply:
     ctx.session.add(membership)
     if team is not None and ctx.session.get(TeamMember, (account.id, team.id)) is None:
         ctx.session.add(TeamMember(account_id=account.id, team_id=team.id))  # type: ignore[arg-type]
-    ctx.audit(campaign, "role.set", user=account.key, old=old, new=new_role,
-              team=team.code if team else None)
-    return Reply(ctx.tr._("{user} is now {role} in {campaign}.", user=_name(account),
-                          role=ctx.tr._(ROLE_NAMES[new_role]), campaign=campaign.code))
+    ctx.audit(
+        campaign,
+        "role.set",
+        user=account.key,
+        old=old,
+        new=new_role,
+        team=team.code if team else None,
+    )
+    return Reply(
+        ctx.tr._(
+            "{user} is now {role} in {campaign}.",
+            user=_name(account),
+            role=ctx.tr._(ROLE_NAMES[new_role]),
+            campaign=campaign.code,
+        )
+    )
 
 
 def _revoke(ctx: Ctx, campaign: Campaign, account: Account) -> Reply:
     membership = queries.membership(ctx.session, account.id, campaign.id)  # type: ignore[arg-type]
     if membership is None:
-        raise UserError(N_("{user} has no role in {campaign}."), user=_name(account),
-                        campaign=campaign.code)
+        raise UserError(
+            N_("{user} has no role in {campaign}."), user=_name(account), campaign=campaign.code
+        )
     if account.id == ctx.account_id and membership.role == "admin" and not ctx.is_superadmin:
         raise Refused(N_("You cannot revoke your own administrator role."))
     team_ids = select(Team.id).where(Team.campaign_id == campaign.id)
-    ctx.session.exec(delete(TeamMember).where(  # type: ignore[call-overload]
-        TeamMember.account_id == account.id, col(TeamMember.team_id).in_(team_ids)))
+    ctx.session.exec(
+        delete(TeamMember).where(  # type: ignore[call-overload]
+            TeamMember.account_id == account.id, col(TeamMember.team_id).in_(team_ids)
+        )
+    )
     ctx.session.delete(membership)
     ctx.audit(campaign, "role.revoke", user=account.key, old=membership.role)
-    return Reply(ctx.tr._("{user} no longer takes part in {campaign}.", user=_name(account),
-                          campaign=campaign.code))
+    return Reply(
+        ctx.tr._(
+            "{user} no longer takes part in {campaign}.",
+            user=_name(account),
+            campaign=campaign.code,
+        )
+    )
 
 
 def _name(account: Account) -> str:

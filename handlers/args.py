@@ -14,8 +14,11 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 
 def split_words(text: str) -> list[str]:
     if len(text) > MAX_LINE:
-        raise UserError(N_("That message is too long ({length} characters; at most {limit})."),
-                        length=len(text), limit=MAX_LINE)
+        raise UserError(
+            N_("That message is too long ({length} characters; at most {limit})."),
+            length=len(text),
+            limit=MAX_LINE,
+        )
     try:
         return shlex.split(text.translate(_QUOTES))
     except ValueError:

@@ -24,10 +24,14 @@ def start(ctx: Ctx) -> Reply:
     if code:  # the Telegram deep link t.me/<bot>?start=<code>
         return redeem(ctx, code)
     tr = ctx.tr
-    return Reply(tr._("Hello {name}! I am tiendo: I record your team's progress and send the "
-                      "leaders a daily digest. Join a campaign with /join <code>, report with "
-                      "/report 12 hộ, see all commands with /help.",
-                      name=ctx.account.display_name or ""))
+    return Reply(
+        tr._(
+            "Hello {name}! I am tiendo: I record your team's progress and send the "
+            "leaders a daily digest. Join a campaign with /join <code>, report with "
+            "/report 12 hộ, see all commands with /help.",
+            name=ctx.account.display_name or "",
+        )
+    )
 
 
 def _allowed(ctx: Ctx, command: Command) -> bool:
@@ -56,8 +60,11 @@ def help_(ctx: Ctx) -> Reply:
         return Reply("\n".join(lines))
     lines = [tr._("Commands (/help <command> for details):")]
     for group, title in GROUP_TITLES.items():
-        topics = [t for t in ctx.table.visible_topics() if t.group is group and any(
-            _allowed(ctx, c) for c in ctx.table.of_topic(t.name))]
+        topics = [
+            t
+            for t in ctx.table.visible_topics()
+            if t.group is group and any(_allowed(ctx, c) for c in ctx.table.of_topic(t.name))
+        ]
         if topics:
             lines.append(f"\n{tr._(title)}:")
             lines.extend(f"/{t.name} — {tr._(t.summary)}" for t in topics)
@@ -76,17 +83,28 @@ def lang(ctx: Ctx) -> Reply:
 
 def me(ctx: Ctx) -> Reply:
     tr = ctx.tr
-    lines = [tr._("You are {name} ({key}); language: {lang}.", name=ctx.account.display_name,
-                  key=ctx.account.key, lang=tr.lang)]
+    lines = [
+        tr._(
+            "You are {name} ({key}); language: {lang}.",
+            name=ctx.account.display_name,
+            key=ctx.account.key,
+            lang=tr.lang,
+        )
+    ]
     if ctx.is_superadmin:
         lines.append(tr._("You are a superadmin."))
     for membership, campaign in queries.memberships(ctx.session, ctx.account_id):
         teams = ", ".join(t.code for t in ctx.my_teams(campaign)) or "—"
-        lines.append(tr._("• {campaign}: {role}; teams: {teams}", campaign=campaign.code,
-                          role=tr._(ROLE_NAMES[membership.role]), teams=teams))
+        lines.append(
+            tr._(
+                "• {campaign}: {role}; teams: {teams}",
+                campaign=campaign.code,
+                role=tr._(ROLE_NAMES[membership.role]),
+                teams=teams,
+            )
+        )
     if len(lines) == 1 + ctx.is_superadmin:
-        lines.append(tr._("You are not in any campaign yet. Ask an administrator for an invite "
-                          "code."))
+        lines.append(
+            tr._("You are not in any campaign yet. Ask an administrator for an invite code.")
+        )
     return Reply("\n".join(lines))
-
-

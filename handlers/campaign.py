@@ -18,7 +18,13 @@ SET_EXAMPLE = "/campaign set deadline=2025-12-31 restdays=sun backdate=7"
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # English names and the Vietnamese "thứ 2 … thứ 7, chủ nhật" shorthand, to ISO weekday numbers.
 WEEKDAYS = {name: n for n, name in enumerate(WEEKDAY_NAMES, 1)} | {
-    "t2": 1, "t3": 2, "t4": 3, "t5": 4, "t6": 5, "t7": 6, "cn": 7,
+    "t2": 1,
+    "t3": 2,
+    "t4": 3,
+    "t5": 4,
+    "t6": 5,
+    "t7": 6,
+    "cn": 7,
 }
 
 
@@ -26,8 +32,9 @@ def timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(N_("“{token}” is not a time zone."), token=value,
-                        example="tz=Asia/Ho_Chi_Minh") from None
+        raise UserError(
+            N_("“{token}” is not a time zone."), token=value, example="tz=Asia/Ho_Chi_Minh"
+        ) from None
     return value
 
 
@@ -36,24 +43,32 @@ def new(ctx: Ctx) -> Reply:
     name = word(ctx, 1, NEW_EXAMPLE)
     no_extra(ctx, {"start", "deadline", "tz"}, NEW_EXAMPLE)
     if queries.campaign_by_code(ctx.session, slug) is not None:
-        raise UserError(N_("A campaign with code {code} already exists."), code=slug,
-                        example=NEW_EXAMPLE)
+        raise UserError(
+            N_("A campaign with code {code} already exists."), code=slug, example=NEW_EXAMPLE
+        )
     tz = timezone(ctx.args.options.get("tz", ctx.settings.default_timezone))
     today = ctx.now().astimezone(ZoneInfo(tz)).date()
-    start = dates.parse_date(ctx.args.options["start"], today) if "start" in ctx.args.options \
-        else today
+    start = (
+        dates.parse_date(ctx.args.options["start"], today) if "start" in ctx.args.options else today
+    )
     deadline = _deadline(ctx.args.options.get("deadline"), start, today)
-    campaign = Campaign(code=slug, name=name, start_date=start, deadline=deadline, timezone=tz,
-                        created_at=ctx.now())
+    campaign = Campaign(
+        code=slug, name=name, start_date=start, deadline=deadline, timezone=tz, created_at=ctx.now()
+    )
     ctx.session.add(campaign)
     ctx.session.flush()
     ctx.session.add(Membership(account_id=ctx.account_id, campaign_id=campaign.id, role="admin"))
     ctx.chat.campaign_id = campaign.id
     ctx.session.add(ctx.chat)
     ctx.audit(campaign, "campaign.new", code=slug, name=name)
-    return Reply(ctx.tr._(
-        "Campaign {code} “{name}” created; you are its administrator and this chat uses it. "
-        "Next: add metrics (/metric add), units and teams.", code=slug, name=name))
+    return Reply(
+        ctx.tr._(
+            "Campaign {code} “{name}” created; you are its administrator and this chat uses it. "
+            "Next: add metrics (/metric add), units and teams.",
+            code=slug,
+            name=name,
+        )
+    )
 
 
 def _deadline(value: str | None, start: date, today: date) -> date | None:
@@ -62,9 +77,12 @@ def _deadline(value: str | None, start: date, today: date) -> date | None:
     # A deadline is usually ahead: parse relative to a far "today" so 31/12 means this year's.
     deadline = dates.parse_date(value, max(today, date(today.year, 12, 31)))
     if deadline < start:
-        raise UserError(N_("The deadline {deadline} is before the start {start}."),
-                        deadline=deadline.isoformat(), start=start.isoformat(),
-                        example="deadline=2025-12-31")
+        raise UserError(
+            N_("The deadline {deadline} is before the start {start}."),
+            deadline=deadline.isoformat(),
+            start=start.isoformat(),
+            example="deadline=2025-12-31",
+        )
     return deadline
 
 
@@ -88,13 +106,19 @@ def use(ctx: Ctx) -> Reply:
     slug = word(ctx, 0, "/campaign use duong-bsd").lower()
     campaign = queries.campaign_by_code(ctx.session, slug)
     if campaign is None or campaign not in ctx.visible_campaigns():
-        raise Refused(N_("You have no campaign {code}. Yours: {choices}."), code=slug,
-                        choices=", ".join(c.code for c in ctx.visible_campaigns()) or "—",
-                        example="/campaign list")
+        raise Refused(
+            N_("You have no campaign {code}. Yours: {choices}."),
+            code=slug,
+            choices=", ".join(c.code for c in ctx.visible_campaigns()) or "—",
+            example="/campaign list",
+        )
     ctx.chat.campaign_id = campaign.id
     ctx.session.add(ctx.chat)
-    return Reply(ctx.tr._("This chat now uses campaign {code} “{name}”.", code=campaign.code,
-                          name=campaign.name))
+    return Reply(
+        ctx.tr._(
+            "This chat now uses campaign {code} “{name}”.", code=campaign.code, name=campaign.name
+        )
+    )
 
 
 def info(ctx: Ctx) -> Reply:
@@ -104,16 +128,27 @@ def info(ctx: Ctx) -> Reply:
     rest = [WEEKDAY_NAMES[n - 1] for n in campaign.rest_weekdays] + list(campaign.rest_dates)
     lines = [
         f"{campaign.code} — {campaign.name}",
-        tr._("Status: {status}", status=tr._("active") if campaign.status == "active"
-             else tr._("closed")),
-        tr._("Start: {start} · Deadline: {deadline}", start=tr.date(campaign.start_date),
-             deadline=tr.date(campaign.deadline) if campaign.deadline else "—"),
-        tr._("Time zone: {tz} · Rest days: {rest} · Back-dating: {days} days",
-             tz=campaign.timezone, rest=", ".join(rest) or "—", days=campaign.backdate_days),
-        tr._("Metrics: {metrics} · Units: {units} · Teams: {teams}",
-             metrics=", ".join(m.key for m in queries.metrics(ctx.session, campaign.id)) or "—",
-             units=len(queries.units(ctx.session, campaign.id)),
-             teams=len(queries.teams(ctx.session, campaign.id))),
+        tr._(
+            "Status: {status}",
+            status=tr._("active") if campaign.status == "active" else tr._("closed"),
+        ),
+        tr._(
+            "Start: {start} · Deadline: {deadline}",
+            start=tr.date(campaign.start_date),
+            deadline=tr.date(campaign.deadline) if campaign.deadline else "—",
+        ),
+        tr._(
+            "Time zone: {tz} · Rest days: {rest} · Back-dating: {days} days",
+            tz=campaign.timezone,
+            rest=", ".join(rest) or "—",
+            days=campaign.backdate_days,
+        ),
+        tr._(
+            "Metrics: {metrics} · Units: {units} · Teams: {teams}",
+            metrics=", ".join(m.key for m in queries.metrics(ctx.session, campaign.id)) or "—",
+            units=len(queries.units(ctx.session, campaign.id)),
+            teams=len(queries.teams(ctx.session, campaign.id)),
+        ),
     ]
     return Reply("\n".join(lines))
 
@@ -136,8 +171,9 @@ def set_(ctx: Ctx) -> Reply:
     if "backdate" in options:
         days = options["backdate"]
         if not days.isdigit() or not 0 <= int(days) <= 366:
-            raise UserError(N_("backdate takes a number of days from 0 to 366."),
-                            example="backdate=7")
+            raise UserError(
+                N_("backdate takes a number of days from 0 to 366."), example="backdate=7"
+            )
         campaign.backdate_days = int(days)
     ctx.session.add(campaign)
     ctx.audit(campaign, "campaign.set", **options)
@@ -164,5 +200,6 @@ def close(ctx: Ctx) -> Reply:
     campaign.status = "closed"
     ctx.session.add(campaign)
     ctx.audit(campaign, "campaign.close")
-    return Reply(ctx.tr._("Campaign {code} is closed: no more reports are taken.",
-                          code=campaign.code))
+    return Reply(
+        ctx.tr._("Campaign {code} is closed: no more reports are taken.", code=campaign.code)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
 
@@ -25,7 +26,9 @@ def check_code(value: str, example: str) -> str:
     if not CODE.match(value):
         raise UserError(
             N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
-            token=value, example=example)
+            token=value,
+            example=example,
+        )
     return value
 
 

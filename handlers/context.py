@@ -94,6 +94,11 @@ class Ctx:
         if len(mine) == 1:
             self._campaign = mine[0]
             return mine[0]
+        if not mine and self.is_superadmin:
+            raise UserError(
+                N_("There is no campaign yet. Create the first one."),
+                example='/campaign new duong "Đường thôn Đông" deadline=2027-06-30',
+            )
         if not mine:
             raise Refused(
                 N_("You are not in any campaign yet. Ask an administrator for an invite code."),
@@ -108,7 +113,9 @@ class Ctx:
     def require(self, campaign: Campaign, *allowed: str) -> str:
         role = self.role(campaign)
         if role is None:
-            raise Refused(N_("You are not a member of campaign {campaign}."), campaign=campaign.code)
+            raise Refused(
+                N_("You are not a member of campaign {campaign}."), campaign=campaign.code
+            )
         if role not in allowed:
             raise Refused(
                 N_("Your role in {campaign} is {role}; this needs: {allowed}."),

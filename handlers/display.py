@@ -41,7 +41,8 @@ def of_target(tr: Translator, metric: Metric, total: float, target: float | None
     """`1.234 / 5.000 hộ (24,7%)`, or just the total where there is no target."""
     if not target:
         return value(tr, metric, total, compact=True)
-    counted = metric.unit.casefold() not in ("vnd", "m", "km")
+    # Counts and metres read best as "1.234 / 5.000 hộ"; money needs its scale on both sides.
+    counted = metric.unit.casefold() not in ("vnd", "km")
     done = tr.number(total) if counted else value(tr, metric, total, compact=True)
     return f"{done} / {value(tr, metric, target, compact=True)} ({tr.percent(total / target)})"
 

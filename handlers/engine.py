@@ -52,8 +52,9 @@ class Engine:
             log.exception("error %s handling /%s from %s", error_id, request.command, request.user)
             tr = self.translator(request.language)
             return Reply(
-                tr._("Sorry, something went wrong (error {id}). Please try again later.",
-                     id=error_id),
+                tr._(
+                    "Sorry, something went wrong (error {id}). Please try again later.", id=error_id
+                ),
                 is_error=True,
             )
 

@@ -57,12 +57,15 @@ def export_(ctx: Ctx) -> Reply:
     if kind not in ("csv", "xlsx"):
         raise UserError(N_("Export as csv or xlsx."), example="/export xlsx from=01/03")
     today = ctx.today(campaign)
-    start = dates.parse_date(ctx.args.options["from"], today) if "from" in ctx.args.options \
-        else None
+    start = (
+        dates.parse_date(ctx.args.options["from"], today) if "from" in ctx.args.options else None
+    )
     end = dates.parse_date(ctx.args.options["to"], today) if "to" in ctx.args.options else None
     rows = export.rows(ctx.session, campaign.id, start, end)
     content, mime = (to_csv(rows), "text/csv") if kind == "csv" else (to_xlsx(rows), XLSX)
     span = "-".join(d.isoformat() for d in (start, end) if d) or today.isoformat()
     name = f"tiendo-{campaign.code}-{span}.{kind}"
-    return Reply(ctx.tr._("Export of {campaign}: {name}", campaign=campaign.code, name=name),
-                 files=(File(name, content, mime),))
+    return Reply(
+        ctx.tr._("Export of {campaign}: {name}", campaign=campaign.code, name=name),
+        files=(File(name, content, mime),),
+    )

@@ -53,11 +53,12 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int, /, **params: object) -> str:
         return self._translations.ngettext(singular, plural, n).format(n=n, **params)
 
+    # Totals are float sums: round away binary noise (0.1 + 0.2) before showing them.
     def number(self, value: float) -> str:
-        return numbers.format_number(value, self.lang)
+        return numbers.format_number(round(value, 6), self.lang)
 
     def amount(self, value: float, unit: str, *, compact: bool = False) -> str:
-        return numbers.format_amount(value, unit, self.lang, compact=compact)
+        return numbers.format_amount(round(value, 6), unit, self.lang, compact=compact)
 
     def date(self, day: date) -> str:
         return dates.format_date(day, self.lang)

@@ -15,9 +15,32 @@ ADD_EXAMPLE = '/metric add households "Hộ đã vận động" unit=household t
 UNITS = ("household", "m", "km", "VND", "house", "person", "meeting")
 # Words a report already gives a meaning to; an alias must not shadow them.
 RESERVED = {
-    *DATE_KEYS, *TEAM_KEYS, *NOTE_KEYS, "m", "km", "k", "tr", "trieu", "ty", "ti", "bn", "mn",
-    "nghin", "ngan", "thousand", "million", "billion", "vnd", "dong", "d", "hom", "nay", "qua",
-    "kia", "today", "yesterday",
+    *DATE_KEYS,
+    *TEAM_KEYS,
+    *NOTE_KEYS,
+    "m",
+    "km",
+    "k",
+    "tr",
+    "trieu",
+    "ty",
+    "ti",
+    "bn",
+    "mn",
+    "nghin",
+    "ngan",
+    "thousand",
+    "million",
+    "billion",
+    "vnd",
+    "dong",
+    "d",
+    "hom",
+    "nay",
+    "qua",
+    "kia",
+    "today",
+    "yesterday",
 }
 
 
@@ -26,8 +49,12 @@ def _metric(ctx: Ctx, index: int, example: str) -> Metric:
     key = word(ctx, index, example).lower()
     metric = queries.metric_by_key(ctx.session, campaign.id, key)  # type: ignore[arg-type]
     if metric is None or not metric.active:
-        raise UserError(N_("There is no metric “{token}” in {campaign}."), token=key,
-                        campaign=campaign.code, example="/metric list")
+        raise UserError(
+            N_("There is no metric “{token}” in {campaign}."),
+            token=key,
+            campaign=campaign.code,
+            example="/metric list",
+        )
     return metric
 
 
@@ -37,11 +64,17 @@ def _aliases(value: str, others: list[Metric], key: str) -> list[str]:
     for alias in filter(None, (a.strip() for a in value.split(","))):
         folded = fold(alias)
         if folded in RESERVED or numbers.is_amount_start(alias) or " " in alias:
-            raise UserError(N_("“{token}” cannot be an alias: it already means something."),
-                            token=alias, example="aliases=hộ,ho")
+            raise UserError(
+                N_("“{token}” cannot be an alias: it already means something."),
+                token=alias,
+                example="aliases=hộ,ho",
+            )
         if folded in taken:
-            raise UserError(N_("“{token}” is already a word for another metric."), token=alias,
-                            example="/metric list")
+            raise UserError(
+                N_("“{token}” is already a word for another metric."),
+                token=alias,
+                example="/metric list",
+            )
         if alias.casefold() != key and alias not in aliases:
             aliases.append(alias)
     return aliases
@@ -59,32 +92,48 @@ def add(ctx: Ctx) -> Reply:
     options = ctx.args.options
     no_extra(ctx, {"unit", "target", "max", "aliases", "en"}, ADD_EXAMPLE)
     if "unit" not in options or not options["unit"].strip():
-        raise UserError(N_("Say the unit ({choices}, or your own word)."),
-                        choices=", ".join(UNITS), example=ADD_EXAMPLE)
+        raise UserError(
+            N_("Say the unit ({choices}, or your own word)."),
+            choices=", ".join(UNITS),
+            example=ADD_EXAMPLE,
+        )
     existing = queries.metrics(ctx.session, campaign.id, active_only=False)
     if any(m.key == key for m in existing):
         raise UserError(N_("Metric {key} already exists."), key=key, example="/metric list")
     if fold(key) in DATE_KEYS | TEAM_KEYS | NOTE_KEYS:  # `key=` must stay free for options
-        raise UserError(N_("“{token}” cannot be an alias: it already means something."),
-                        token=key, example=ADD_EXAMPLE)
+        raise UserError(
+            N_("“{token}” cannot be an alias: it already means something."),
+            token=key,
+            example=ADD_EXAMPLE,
+        )
     active = [m for m in existing if m.active]
     if fold(key) in {fold(w) for m in active for w in metric_words(m)}:
-        raise UserError(N_("“{token}” is already a word for another metric."), token=key,
-                        example="/metric list")
+        raise UserError(
+            N_("“{token}” is already a word for another metric."), token=key, example="/metric list"
+        )
     unit = options["unit"].strip()
     unit = "VND" if unit.casefold() in ("vnd", "đ", "₫", "dong", "đồng") else unit
     metric = Metric(
-        campaign_id=campaign.id, key=key, label_vi=label, label_en=options.get("en", label),
-        unit=unit, target=_positive(options["target"]) if "target" in options else None,
+        campaign_id=campaign.id,
+        key=key,
+        label_vi=label,
+        label_en=options.get("en", label),
+        unit=unit,
+        target=_positive(options["target"]) if "target" in options else None,
         max_per_report=_positive(options["max"]) if "max" in options else None,
         aliases=_aliases(options.get("aliases", ""), active, key),
         position=len(existing),
     )
     ctx.session.add(metric)
     ctx.audit(campaign, "metric.add", key=key, unit=unit, target=metric.target)
-    return Reply(ctx.tr._("Metric {key} added. Reporters can now write: {example}", key=key,
-                          example=f"/report {key}=12" + (
-                              f" · /report 12 {metric.aliases[0]}" if metric.aliases else "")))
+    return Reply(
+        ctx.tr._(
+            "Metric {key} added. Reporters can now write: {example}",
+            key=key,
+            example=f"/report {key}=12"
+            + (f" · /report 12 {metric.aliases[0]}" if metric.aliases else ""),
+        )
+    )
 
 
 def list_(ctx: Ctx) -> Reply:
@@ -99,11 +148,11 @@ def list_(ctx: Ctx) -> Reply:
     for m in metrics:
         words = ", ".join(m.aliases) or "—"
         line = f"• {m.key} — {display.label(tr, m)} [{m.unit}] · " + display.of_target(
-            tr, m, totals.get(m.id, 0.0), m.target)  # type: ignore[arg-type]
+            tr, m, totals.get(m.id, 0.0), m.target
+        )  # type: ignore[arg-type]
         line += " · " + tr._("words: {words}", words=words)
         if m.max_per_report is not None:
-            line += " · " + tr._("max {max} per report",
-                                 max=display.value(tr, m, m.max_per_report))
+            line += " · " + tr._("max {max} per report", max=display.value(tr, m, m.max_per_report))
         lines.append(line)
     return Reply("\n".join(lines))
 
@@ -115,8 +164,13 @@ def target(ctx: Ctx) -> Reply:
     metric.target = value
     ctx.session.add(metric)
     ctx.audit(ctx.campaign(), "metric.target", key=metric.key, old=old, new=value)
-    return Reply(ctx.tr._("Target of {key} is now {value}.", key=metric.key,
-                          value=display.value(ctx.tr, metric, value)))
+    return Reply(
+        ctx.tr._(
+            "Target of {key} is now {value}.",
+            key=metric.key,
+            value=display.value(ctx.tr, metric, value),
+        )
+    )
 
 
 def remove(ctx: Ctx) -> Reply:
@@ -125,5 +179,3 @@ def remove(ctx: Ctx) -> Reply:
     ctx.session.add(metric)
     ctx.audit(ctx.campaign(), "metric.remove", key=metric.key)
     return Reply(ctx.tr._("Metric {key} removed; its past reports are kept.", key=metric.key))
-
-

@@ -29,36 +29,58 @@ def show(ctx: Ctx) -> Reply:
     if wanted is not None:
         metrics = [m for m in metrics if wanted.lower() in {m.key, *map(str.lower, m.aliases)}]
         if not metrics:
-            raise UserError(N_("There is no metric “{token}” in {campaign}."), token=wanted,
-                            campaign=campaign.code, example="/metric list")
+            raise UserError(
+                N_("There is no metric “{token}” in {campaign}."),
+                token=wanted,
+                campaign=campaign.code,
+                example="/metric list",
+            )
     today = ctx.today(campaign)
     totals = progress.campaign_totals(ctx.session, campaign.id)
     today_totals = progress.day_totals(ctx.session, campaign.id, today)
     lines = [tr._("📊 {name} — {date}", name=campaign.name, date=tr.date(today))]
     for metric in metrics:
-        lines.append("• " + tr._("{label}: today {today} · total {total}",
-                                 label=display.label(tr, metric),
-                                 today=display.value(tr, metric, today_totals.get(metric.id, 0.0),  # type: ignore[arg-type]
-                                                     compact=True),
-                                 total=display.of_target(tr, metric, totals.get(metric.id, 0.0),  # type: ignore[arg-type]
-                                                         metric.target)))
+        lines.append(
+            "• "
+            + tr._(
+                "{label}: today {today} · total {total}",
+                label=display.label(tr, metric),
+                today=display.value(
+                    tr,
+                    metric,
+                    today_totals.get(metric.id, 0.0),  # type: ignore[arg-type]
+                    compact=True,
+                ),
+                total=display.of_target(
+                    tr,
+                    metric,
+                    totals.get(metric.id, 0.0),  # type: ignore[arg-type]
+                    metric.target,
+                ),
+            )
+        )
     reported = progress.teams_reported(ctx.session, campaign.id, today)
     count = progress.team_count(ctx.session, campaign.id)
     if is_rest_day(campaign, today):
-        lines.append(tr._("Today is a rest day; {reported} teams reported anyway.",
-                          reported=len(reported)))
+        lines.append(
+            tr._("Today is a rest day; {reported} teams reported anyway.", reported=len(reported))
+        )
     else:
-        lines.append(tr._("Teams reported today: {reported}/{count}", reported=len(reported),
-                          count=count))
+        lines.append(
+            tr._("Teams reported today: {reported}/{count}", reported=len(reported), count=count)
+        )
     mine = ctx.my_teams(campaign)
     if mine:
         team_totals = progress.team_totals(ctx.session, [t.id for t in mine])  # type: ignore[misc]
         targets = progress.team_targets(ctx.session, [t.id for t in mine])  # type: ignore[misc]
         for team in mine:
             figures = ", ".join(
-                f"{display.label(tr, m)} " + display.of_target(
-                    tr, m, team_totals.get((team.id, m.id), 0.0), targets.get((team.id, m.id)))  # type: ignore[arg-type]
-                for m in metrics)
+                f"{display.label(tr, m)} "
+                + display.of_target(
+                    tr, m, team_totals.get((team.id, m.id), 0.0), targets.get((team.id, m.id))
+                )  # type: ignore[arg-type]
+                for m in metrics
+            )
             lines.append(tr._("Your team {team}: {figures}", team=team.name, figures=figures))
     if by is not None:
         lines.extend(_breakdown(ctx, campaign, metrics[0], by))
@@ -68,22 +90,33 @@ def show(ctx: Ctx) -> Reply:
 def _breakdown(ctx: Ctx, campaign: Campaign, metric: Metric, by: str) -> list[str]:
     assert campaign.id is not None and metric.id is not None
     tr = ctx.tr
-    lines = [tr._("By {by} — {label}:", by=tr._("team") if by == "team" else tr._("unit"),
-                  label=display.label(tr, metric))]
+    lines = [
+        tr._(
+            "By {by} — {label}:",
+            by=tr._("team") if by == "team" else tr._("unit"),
+            label=display.label(tr, metric),
+        )
+    ]
     if by == "team":
         teams = queries.teams(ctx.session, campaign.id)
         totals = progress.team_totals(ctx.session, [t.id for t in teams])  # type: ignore[misc]
         targets = progress.team_targets(ctx.session, [t.id for t in teams])  # type: ignore[misc]
-        rows = [(t.name, totals.get((t.id, metric.id), 0.0), targets.get((t.id, metric.id)))  # type: ignore[arg-type]
-                for t in teams]
+        rows = [
+            (t.name, totals.get((t.id, metric.id), 0.0), targets.get((t.id, metric.id)))  # type: ignore[arg-type]
+            for t in teams
+        ]
     else:
         rollup = progress.unit_rollup(ctx.session, campaign.id, metric.id)
         paths = queries.unit_paths(ctx.session, campaign.id)
-        rows = [(paths[u.id], rollup.get(u.id, 0.0), None)  # type: ignore[index]
-                for u in queries.units(ctx.session, campaign.id)]
+        rows = [
+            (paths[u.id], rollup.get(u.id, 0.0), None)  # type: ignore[index]
+            for u in queries.units(ctx.session, campaign.id)
+        ]
     rows.sort(key=lambda row: row[1], reverse=True)
-    lines.extend(f"  {name}: {display.of_target(tr, metric, total, target)}"
-                 for name, total, target in rows[:20])
+    lines.extend(
+        f"  {name}: {display.of_target(tr, metric, total, target)}"
+        for name, total, target in rows[:20]
+    )
     if len(rows) > 20:
         lines.append("  " + tr._("… and {count} more", count=len(rows) - 20))
     return lines

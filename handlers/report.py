@@ -25,16 +25,19 @@ QUICK_VALUES = ("1", "2", "5", "10")
 
 # --- /report -------------------------------------------------------------------------------
 def report(ctx: Ctx) -> Reply:
-    return _report(ctx, ctx.request.args, ctx.request.message_id, ctx.request.edits_message_id,
-                   confirmed=False)
+    return _report(
+        ctx, ctx.request.args, ctx.request.message_id, ctx.request.edits_message_id, confirmed=False
+    )
 
 
-def _report(ctx: Ctx, line: str, message_id: str | None, edits: str | None, *,
-            confirmed: bool) -> Reply:
+def _report(
+    ctx: Ctx, line: str, message_id: str | None, edits: str | None, *, confirmed: bool
+) -> Reply:
     campaign = ctx.campaign()
     if campaign.status != "active":
-        raise Refused(N_("Campaign {campaign} is closed; it takes no more reports."),
-                      campaign=campaign.code)
+        raise Refused(
+            N_("Campaign {campaign} is closed; it takes no more reports."), campaign=campaign.code
+        )
     if message_id is not None:
         existing = reports.by_source_message(ctx.session, message_id)
         if existing is not None:  # the same message delivered again: recorded once
@@ -45,8 +48,11 @@ def _report(ctx: Ctx, line: str, message_id: str | None, edits: str | None, *,
     assert campaign.id is not None
     metrics = queries.metrics(ctx.session, campaign.id)
     if not metrics:
-        raise UserError(N_("Campaign {campaign} has no metrics yet; an administrator adds them."),
-                        campaign=campaign.code, example='/metric add households "Hộ" unit=household')
+        raise UserError(
+            N_("Campaign {campaign} has no metrics yet; an administrator adds them."),
+            campaign=campaign.code,
+            example='/metric add households "Hộ" unit=household',
+        )
     today = ctx.today(campaign)
     parsed = parse_report(words, metrics, today)
     if not parsed.values:
@@ -55,8 +61,11 @@ def _report(ctx: Ctx, line: str, message_id: str | None, edits: str | None, *,
     check_date(ctx, campaign, day)
     team = resolve_team(ctx, campaign, parsed.team)
     if not confirmed:
-        over = [m for m in metrics if m.max_per_report is not None
-                and parsed.values.get(m.id, 0) > m.max_per_report]  # type: ignore[arg-type]
+        over = [
+            m
+            for m in metrics
+            if m.max_per_report is not None and parsed.values.get(m.id, 0) > m.max_per_report
+        ]  # type: ignore[arg-type]
         if over:
             return ask_to_confirm(ctx, line, message_id, edits, parsed, over)
     corrects = _report_to_correct(ctx, edits) if edits else None
@@ -90,13 +99,19 @@ def _photo_ref(ctx: Ctx) -> str | None:
 def check_date(ctx: Ctx, campaign: Campaign, day) -> None:  # type: ignore[no-untyped-def]
     today = ctx.today(campaign)
     if day > today:
-        raise UserError(N_("{date} is in the future."), date=ctx.tr.date(day), field="date",
-                        example="date=hôm nay")
+        raise UserError(
+            N_("{date} is in the future."),
+            date=ctx.tr.date(day),
+            field="date",
+            example="date=hôm nay",
+        )
     earliest = max(campaign.start_date, today - timedelta(days=campaign.backdate_days))
     if day < earliest:
         raise UserError(
             N_("{date} is too far back: reports can go back to {earliest}."),
-            date=ctx.tr.date(day), earliest=ctx.tr.date(earliest), field="date",
+            date=ctx.tr.date(day),
+            earliest=ctx.tr.date(earliest),
+            field="date",
             example="date=hôm qua",
         )
 
@@ -110,33 +125,50 @@ def resolve_team(ctx: Ctx, campaign: Campaign, code: str | None) -> Team:
     if code is not None:
         team = queries.team_by_code(ctx.session, campaign.id, code)
         if team is None:
-            raise UserError(N_("There is no team “{code}” in {campaign}."), code=code,
-                            campaign=campaign.code, field="team", example="/team list")
+            raise UserError(
+                N_("There is no team “{code}” in {campaign}."),
+                code=code,
+                campaign=campaign.code,
+                field="team",
+                example="/team list",
+            )
         if not is_admin and team.id not in {t.id for t in mine}:
             raise Refused(N_("You are not a member of team {team}."), team=team.code)
         return team
     if ctx.chat.team_id is not None:
         bound = ctx.session.get(Team, ctx.chat.team_id)
-        if bound is not None and bound.campaign_id == campaign.id and (
-            is_admin or bound.id in {t.id for t in mine}
+        if (
+            bound is not None
+            and bound.campaign_id == campaign.id
+            and (is_admin or bound.id in {t.id for t in mine})
         ):
             return bound
         if bound is not None and bound.campaign_id == campaign.id:
-            raise Refused(N_("This chat reports for team {team}, and you are not in it."),
-                          team=bound.code)
+            raise Refused(
+                N_("This chat reports for team {team}, and you are not in it."), team=bound.code
+            )
     if len(mine) == 1:
         return mine[0]
     if not mine and is_admin:
         teams = queries.teams(ctx.session, campaign.id)
-        raise UserError(N_("Say which team this report is for with team= ({choices})."),
-                        choices=", ".join(t.code for t in teams) or "—", field="team",
-                        example="/report 12 hộ team=" + (teams[0].code if teams else "to1"))
+        raise UserError(
+            N_("Say which team this report is for with team= ({choices})."),
+            choices=", ".join(t.code for t in teams) or "—",
+            field="team",
+            example="/report 12 hộ team=" + (teams[0].code if teams else "to1"),
+        )
     if not mine:
-        raise Refused(N_("You are not in any team of {campaign}; ask for a team invite."),
-                      campaign=campaign.code, example="/join ABCD1234")
-    raise UserError(N_("You are in several teams ({choices}); say which with team=."),
-                    choices=", ".join(t.code for t in mine), field="team",
-                    example=f"/report 12 hộ team={mine[0].code}")
+        raise Refused(
+            N_("You are not in any team of {campaign}; ask for a team invite."),
+            campaign=campaign.code,
+            example="/join ABCD1234",
+        )
+    raise UserError(
+        N_("You are in several teams ({choices}); say which with team=."),
+        choices=", ".join(t.code for t in mine),
+        field="team",
+        example=f"/report 12 hộ team={mine[0].code}",
+    )
 
 
 def _report_to_correct(ctx: Ctx, edits: str) -> Report:
@@ -145,13 +177,14 @@ def _report_to_correct(ctx: Ctx, edits: str) -> Report:
     if original is None or original.reporter_id != ctx.account_id:
         raise UserError(N_("That message did not record a report, so there is nothing to correct."))
     current = original
-    while (newer := ctx.session.exec(
-        select(Report).where(Report.corrects_id == current.id)
-    ).first()) is not None:
+    while (
+        newer := ctx.session.exec(select(Report).where(Report.corrects_id == current.id)).first()
+    ) is not None:
         current = newer
     if current.status != "active":
-        raise UserError(N_("Report #{id} was retracted; send a new /report instead."),
-                        id=current.id)
+        raise UserError(
+            N_("Report #{id} was retracted; send a new /report instead."), id=current.id
+        )
     return current
 
 
@@ -161,25 +194,44 @@ def confirmation(ctx: Ctx, campaign: Campaign, saved: Report) -> Reply:
     tr = ctx.tr
     team = ctx.session.get(Team, saved.team_id)
     assert team is not None
-    heading = (tr._("✅ Correction recorded: report #{id} replaces #{old}.", id=saved.id,
-                    old=saved.corrects_id) if saved.corrects_id
-               else tr._("✅ Report #{id} recorded.", id=saved.id))
-    lines = [heading,
-             tr._("Team: {team} · Date: {date}", team=display.team_name(team),
-                  date=tr.date(saved.report_date))]
+    heading = (
+        tr._(
+            "✅ Correction recorded: report #{id} replaces #{old}.",
+            id=saved.id,
+            old=saved.corrects_id,
+        )
+        if saved.corrects_id
+        else tr._("✅ Report #{id} recorded.", id=saved.id)
+    )
+    lines = [
+        heading,
+        tr._(
+            "Team: {team} · Date: {date}",
+            team=display.team_name(team),
+            date=tr.date(saved.report_date),
+        ),
+    ]
     values = reports.values_of(ctx.session, saved.id)
     campaign_totals = progress.campaign_totals(ctx.session, campaign.id)
     team_totals = progress.team_totals(ctx.session, [team.id])  # type: ignore[list-item]
     team_targets = progress.team_targets(ctx.session, [team.id])  # type: ignore[list-item]
     for metric, amount in values:
         lines.append(
-            "• " + tr._("{label}: {value} → team {team_total}, campaign {campaign_total}",
-                        label=display.label(tr, metric), value=display.value(tr, metric, amount),
-                        team_total=display.of_target(
-                            tr, metric, team_totals.get((team.id, metric.id), 0.0),  # type: ignore[arg-type]
-                            team_targets.get((team.id, metric.id))),  # type: ignore[arg-type]
-                        campaign_total=display.of_target(
-                            tr, metric, campaign_totals.get(metric.id, 0.0), metric.target))  # type: ignore[arg-type]
+            "• "
+            + tr._(
+                "{label}: {value} → team {team_total}, campaign {campaign_total}",
+                label=display.label(tr, metric),
+                value=display.value(tr, metric, amount),
+                team_total=display.of_target(
+                    tr,
+                    metric,
+                    team_totals.get((team.id, metric.id), 0.0),  # type: ignore[arg-type]
+                    team_targets.get((team.id, metric.id)),
+                ),  # type: ignore[arg-type]
+                campaign_total=display.of_target(
+                    tr, metric, campaign_totals.get(metric.id, 0.0), metric.target
+                ),
+            )  # type: ignore[arg-type]
         )
     if saved.note:
         lines.append(tr._("Note: {note}", note=saved.note))
@@ -195,39 +247,63 @@ def report_form(ctx: Ctx, campaign: Campaign) -> Form:
     assert campaign.id is not None
     tr = ctx.tr
     fields = [
-        FormField(name=m.key, label=display.label(tr, m), kind="number",
-                  hint=tr._("in {unit}; leave empty if none", unit=display.unit_name(tr, m.unit)),
-                  suggestions=QUICK_VALUES)
+        FormField(
+            name=m.key,
+            label=display.label(tr, m),
+            kind="number",
+            hint=tr._("in {unit}; leave empty if none", unit=display.unit_name(tr, m.unit)),
+            suggestions=QUICK_VALUES,
+        )
         for m in queries.metrics(ctx.session, campaign.id)
     ]
-    fields.append(FormField(name="date", label=tr._("Date"), kind="date",
-                            hint=tr._("empty for today; or hôm qua, 01/03"),
-                            suggestions=("hôm nay", "hôm qua")))
-    fields.append(FormField(name="note", label=tr._("Note"), kind="text",
-                            hint=tr._("optional")))
-    return Form(title=tr._("Report for {campaign}", campaign=campaign.name), command="report",
-                fields=tuple(fields))
+    fields.append(
+        FormField(
+            name="date",
+            label=tr._("Date"),
+            kind="date",
+            hint=tr._("empty for today; or hôm qua, 01/03"),
+            suggestions=("hôm nay", "hôm qua"),
+        )
+    )
+    fields.append(FormField(name="note", label=tr._("Note"), kind="text", hint=tr._("optional")))
+    return Form(
+        title=tr._("Report for {campaign}", campaign=campaign.name),
+        command="report",
+        fields=tuple(fields),
+    )
 
 
 # --- confirmation of large values -----------------------------------------------------------
-def ask_to_confirm(ctx: Ctx, line: str, message_id: str | None, edits: str | None,
-                   parsed: ParsedReport, over: list) -> Reply:  # type: ignore[type-arg]
+def ask_to_confirm(
+    ctx: Ctx, line: str, message_id: str | None, edits: str | None, parsed: ParsedReport, over: list
+) -> Reply:  # type: ignore[type-arg]
     token = secrets.token_hex(4)
     now = ctx.now()
-    ctx.session.add(PendingAction(
-        token=token, account_id=ctx.account_id, chat_key=ctx.chat.key,
-        command=json.dumps({"args": line, "message_id": message_id, "edits": edits}),
-        created_at=now, expires_at=now + CONFIRM_WINDOW))
+    ctx.session.add(
+        PendingAction(
+            token=token,
+            account_id=ctx.account_id,
+            chat_key=ctx.chat.key,
+            command=json.dumps({"args": line, "message_id": message_id, "edits": edits}),
+            created_at=now,
+            expires_at=now + CONFIRM_WINDOW,
+        )
+    )
     tr = ctx.tr
     listed = "; ".join(
-        tr._("{value} (usual maximum {max})",
-             value=display.value(tr, m, parsed.values[m.id]),
-             max=display.value(tr, m, m.max_per_report))
-        for m in over)
+        tr._(
+            "{value} (usual maximum {max})",
+            value=display.value(tr, m, parsed.values[m.id]),
+            max=display.value(tr, m, m.max_per_report),
+        )
+        for m in over
+    )
     return Reply(
         tr._("These numbers are unusually large: {values}. Record them anyway?", values=listed),
-        buttons=(Button(tr._("Yes, record"), f"/confirm {token}"),
-                 Button(tr._("No, cancel"), f"/cancel {token}")),
+        buttons=(
+            Button(tr._("Yes, record"), f"/confirm {token}"),
+            Button(tr._("No, cancel"), f"/cancel {token}"),
+        ),
     )
 
 
@@ -260,29 +336,38 @@ def undo(ctx: Ctx) -> Reply:
     word = ctx.args.word(0)
     if word is None:
         target = ctx.session.exec(
-            select(Report).where(Report.reporter_id == ctx.account_id,
-                                 Report.campaign_id == campaign.id, Report.status == "active",
-                                 col(Report.created_at) >= since)
+            select(Report)
+            .where(
+                Report.reporter_id == ctx.account_id,
+                Report.campaign_id == campaign.id,
+                Report.status == "active",
+                col(Report.created_at) >= since,
+            )
             .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         ).first()
         if target is None:
-            raise UserError(N_("You have no report from the last 24 hours to undo."),
-                            example="/myreports")
+            raise UserError(
+                N_("You have no report from the last 24 hours to undo."), example="/myreports"
+            )
     else:
         report_id = word.lstrip("#")
         if not report_id.isdigit():
             raise UserError(N_("“{token}” is not a report number."), token=word, example="/undo 42")
         target = ctx.session.get(Report, int(report_id))
         if target is None or target.campaign_id != campaign.id:
-            raise UserError(N_("There is no report #{id} here."), id=report_id, example="/myreports")
+            raise UserError(
+                N_("There is no report #{id} here."), id=report_id, example="/myreports"
+            )
         if target.reporter_id != ctx.account_id:
-            raise Refused(N_("Report #{id} is not yours; only its reporter can undo it."),
-                          id=target.id)
+            raise Refused(
+                N_("Report #{id} is not yours; only its reporter can undo it."), id=target.id
+            )
         if target.status != "active":
             raise UserError(N_("Report #{id} is already retracted."), id=target.id)
         if target.created_at < since:
-            raise Refused(N_("Report #{id} is older than 24 hours; ask an administrator."),
-                          id=target.id)
+            raise Refused(
+                N_("Report #{id} is older than 24 hours; ask an administrator."), id=target.id
+            )
     summary = _summary(ctx, target)
     if (ctx.args.word(1) or "").lower() in ("yes", "co", "có", "ok"):
         reports.retract(ctx.session, target, ctx.account_id, ctx.now())
@@ -290,15 +375,18 @@ def undo(ctx: Ctx) -> Reply:
         return Reply(tr._("↩️ Report #{id} retracted: {summary}.", id=target.id, summary=summary))
     return Reply(
         tr._("Retract report #{id} ({summary})?", id=target.id, summary=summary),
-        buttons=(Button(tr._("Yes, retract"), f"/undo {target.id} yes"),
-                 Button(tr._("No, keep it"), "/myreports")),
+        buttons=(
+            Button(tr._("Yes, retract"), f"/undo {target.id} yes"),
+            Button(tr._("No, keep it"), "/myreports"),
+        ),
     )
 
 
 def _summary(ctx: Ctx, saved: Report) -> str:
     assert saved.id is not None
-    values = ", ".join(display.value(ctx.tr, m, v) for m, v in reports.values_of(ctx.session,
-                                                                                  saved.id))
+    values = ", ".join(
+        display.value(ctx.tr, m, v) for m, v in reports.values_of(ctx.session, saved.id)
+    )
     return f"{ctx.tr.date(saved.report_date)}: {values}"
 
 
@@ -306,9 +394,10 @@ def _summary(ctx: Ctx, saved: Report) -> str:
 def myreports(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     recent = ctx.session.exec(
-        select(Report).where(Report.reporter_id == ctx.account_id,
-                             Report.campaign_id == campaign.id)
-        .order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(10)
+        select(Report)
+        .where(Report.reporter_id == ctx.account_id, Report.campaign_id == campaign.id)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(10)
     ).all()
     tr = ctx.tr
     if not recent:

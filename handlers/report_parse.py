@@ -66,12 +66,22 @@ def _value_for(metric: Metric, amount: numbers.Amount, token: str) -> float:
     unit = metric.unit.casefold()
     if amount.unit == "m":
         if unit not in LENGTH_UNITS:
-            raise UserError(N_("“{token}” is a length, but {metric} is not measured in metres."),
-                            token=token, metric=metric.key, field=metric.key, example=EXAMPLE)
+            raise UserError(
+                N_("“{token}” is a length, but {metric} is not measured in metres."),
+                token=token,
+                metric=metric.key,
+                field=metric.key,
+                example=EXAMPLE,
+            )
         return amount.value / LENGTH_UNITS[unit]
     if amount.unit == "VND" and unit != "vnd":
-        raise UserError(N_("“{token}” is money, but {metric} is not counted in đồng."),
-                        token=token, metric=metric.key, field=metric.key, example=EXAMPLE)
+        raise UserError(
+            N_("“{token}” is money, but {metric} is not counted in đồng."),
+            token=token,
+            metric=metric.key,
+            field=metric.key,
+            example=EXAMPLE,
+        )
     return amount.value
 
 
@@ -96,8 +106,12 @@ def _guess_metric(words: MetricWords, amount: numbers.Amount, token: str) -> Met
 
 def _is_plain_word(token: str, today: date) -> bool:
     """A word that is not an option, a number or a date: after a number, it names a metric."""
-    return ("=" not in token and not numbers.is_amount_start(token)
-            and numbers.split_glued(token) is None and dates.take_date([token], 0, today) is None)
+    return (
+        "=" not in token
+        and not numbers.is_amount_start(token)
+        and numbers.split_glued(token) is None
+        and dates.take_date([token], 0, today) is None
+    )
 
 
 def _unquote_values(words: list[str]) -> list[str]:
@@ -121,14 +135,23 @@ def parse_report(words: list[str], metrics: Sequence[Metric], today: date) -> Pa
     def put(metric: Metric, value: float, token: str) -> None:
         assert metric.id is not None
         if metric.id in parsed.values:
-            raise UserError(N_("{metric} is given twice (“{token}”)."), metric=metric.key,
-                            token=token, field=metric.key, example=EXAMPLE)
+            raise UserError(
+                N_("{metric} is given twice (“{token}”)."),
+                metric=metric.key,
+                token=token,
+                field=metric.key,
+                example=EXAMPLE,
+            )
         parsed.values[metric.id] = value
 
     def set_day(day: date, token: str) -> None:
         if parsed.day is not None:
-            raise UserError(N_("Two dates in one report (“{token}”)."), token=token,
-                            field="date", example=EXAMPLE)
+            raise UserError(
+                N_("Two dates in one report (“{token}”)."),
+                token=token,
+                field="date",
+                example=EXAMPLE,
+            )
         parsed.day = day
 
     tokens = _unquote_values(words)
@@ -142,8 +165,12 @@ def parse_report(words: list[str], metrics: Sequence[Metric], today: date) -> Pa
             if folded in DATE_KEYS:
                 taken = dates.take_date(rest, 0, today) if rest else None
                 if taken is None:
-                    raise UserError(N_("“{token}” is not a date I understand."), token=token,
-                                    field="date", example="date=hôm qua · date=01/03/2025")
+                    raise UserError(
+                        N_("“{token}” is not a date I understand."),
+                        token=token,
+                        field="date",
+                        example="date=hôm qua · date=01/03/2025",
+                    )
                 set_day(taken[0], token)
                 i += taken[1]
             elif folded in TEAM_KEYS:
@@ -155,16 +182,24 @@ def parse_report(words: list[str], metrics: Sequence[Metric], today: date) -> Pa
             else:
                 metric = lookup.find(key)
                 if metric is None:
-                    raise UserError(N_("I don't know the metric “{token}”. Metrics here: {choices}."),
-                                    token=key, choices=lookup.choices(), example=EXAMPLE)
+                    raise UserError(
+                        N_("I don't know the metric “{token}”. Metrics here: {choices}."),
+                        token=key,
+                        choices=lookup.choices(),
+                        example=EXAMPLE,
+                    )
                 try:
                     taken_amount = numbers.take_amount(rest, 0) if rest else None
                 except UserError as error:  # a bad value: point the form at its field
                     error.field = error.field or metric.key
                     raise
                 if taken_amount is None:
-                    raise UserError(N_("“{token}” needs a number after “=”."), token=token,
-                                    field=metric.key, example=f"/report {metric.key}=12")
+                    raise UserError(
+                        N_("“{token}” needs a number after “=”."),
+                        token=token,
+                        field=metric.key,
+                        example=f"/report {metric.key}=12",
+                    )
                 put(metric, _value_for(metric, taken_amount[0], token), token)
                 i += taken_amount[1]
             continue
@@ -186,8 +221,12 @@ def parse_report(words: list[str], metrics: Sequence[Metric], today: date) -> Pa
             if metric is not None:
                 end += 1
             elif following is not None and _is_plain_word(following, today):
-                raise UserError(N_("I don't know the metric “{token}”. Metrics here: {choices}."),
-                                token=following, choices=lookup.choices(), example=EXAMPLE)
+                raise UserError(
+                    N_("I don't know the metric “{token}”. Metrics here: {choices}."),
+                    token=following,
+                    choices=lookup.choices(),
+                    example=EXAMPLE,
+                )
             else:
                 metric = _guess_metric(lookup, amount, phrase)
             put(metric, _value_for(metric, amount, phrase), phrase)

@@ -18,8 +18,12 @@ ADD_EXAMPLE = '/team add to1 "Tổ 1 Thôn Đông" unit=thon-dong'
 def find(ctx: Ctx, campaign: Campaign, team_code: str) -> Team:
     team = queries.team_by_code(ctx.session, campaign.id, team_code)  # type: ignore[arg-type]
     if team is None:
-        raise UserError(N_("There is no team “{code}” in {campaign}."), code=team_code,
-                        campaign=campaign.code, example="/team list")
+        raise UserError(
+            N_("There is no team “{code}” in {campaign}."),
+            code=team_code,
+            campaign=campaign.code,
+            example="/team list",
+        )
     return team
 
 
@@ -30,13 +34,27 @@ def add(ctx: Ctx) -> Reply:
     no_extra(ctx, {"unit"}, ADD_EXAMPLE)
     if queries.team_by_code(ctx.session, campaign.id, team_code) is not None:  # type: ignore[arg-type]
         raise UserError(N_("Team {code} already exists."), code=team_code, example="/team list")
-    unit = find_unit(ctx, campaign, ctx.args.options["unit"].lower()) \
-        if "unit" in ctx.args.options else None
-    ctx.session.add(Team(campaign_id=campaign.id, code=team_code, name=name,  # type: ignore[arg-type]
-                         unit_id=unit.id if unit else None))
+    unit = (
+        find_unit(ctx, campaign, ctx.args.options["unit"].lower())
+        if "unit" in ctx.args.options
+        else None
+    )
+    ctx.session.add(
+        Team(
+            campaign_id=campaign.id,
+            code=team_code,
+            name=name,  # type: ignore[arg-type]
+            unit_id=unit.id if unit else None,
+        )
+    )
     ctx.audit(campaign, "team.add", code=team_code, name=name, unit=unit.code if unit else None)
-    return Reply(ctx.tr._("Team {code} “{name}” added. Invite its reporters: /invite {code}",
-                          code=team_code, name=name))
+    return Reply(
+        ctx.tr._(
+            "Team {code} “{name}” added. Invite its reporters: /invite {code}",
+            code=team_code,
+            name=name,
+        )
+    )
 
 
 def list_(ctx: Ctx) -> Reply:
@@ -55,8 +73,13 @@ def list_(ctx: Ctx) -> Reply:
     for team in teams:
         where = paths.get(team.unit_id, "—") if team.unit_id else "—"
         figures = " · ".join(
-            f"{m.key} " + display.of_target(tr, m, totals.get((team.id, m.id), 0.0),  # type: ignore[arg-type]
-                                            targets.get((team.id, m.id)))  # type: ignore[arg-type]
+            f"{m.key} "
+            + display.of_target(
+                tr,
+                m,
+                totals.get((team.id, m.id), 0.0),  # type: ignore[arg-type]
+                targets.get((team.id, m.id)),
+            )  # type: ignore[arg-type]
             for m in metrics
         )
         lines.append(f"• {team.code} — {team.name} [{where}] {figures}")
@@ -70,8 +93,12 @@ def target(ctx: Ctx) -> Reply:
     key = word(ctx, 1, example).lower()
     metric = queries.metric_by_key(ctx.session, campaign.id, key)  # type: ignore[arg-type]
     if metric is None or not metric.active:
-        raise UserError(N_("There is no metric “{token}” in {campaign}."), token=key,
-                        campaign=campaign.code, example="/metric list")
+        raise UserError(
+            N_("There is no metric “{token}” in {campaign}."),
+            token=key,
+            campaign=campaign.code,
+            example="/metric list",
+        )
     value = numbers.parse_amount(word(ctx, 2, example)).value
     row = ctx.session.get(TeamTarget, (team.id, metric.id))
     old = row.target if row else None
@@ -80,8 +107,14 @@ def target(ctx: Ctx) -> Reply:
     row.target = value
     ctx.session.add(row)
     ctx.audit(campaign, "team.target", team=team.code, metric=key, old=old, new=value)
-    return Reply(ctx.tr._("Target of team {team} for {key}: {value}.", team=team.code, key=key,
-                          value=display.value(ctx.tr, metric, value)))
+    return Reply(
+        ctx.tr._(
+            "Target of team {team} for {key}: {value}.",
+            team=team.code,
+            key=key,
+            value=display.value(ctx.tr, metric, value),
+        )
+    )
 
 
 def bind(ctx: Ctx) -> Reply:
@@ -91,8 +124,11 @@ def bind(ctx: Ctx) -> Reply:
     ctx.chat.team_id = team.id
     ctx.session.add(ctx.chat)
     ctx.audit(campaign, "team.bind", team=team.code, chat=ctx.chat.key)
-    return Reply(ctx.tr._("Every /report in this chat now counts for team {team}.",
-                          team=display.team_name(team)))
+    return Reply(
+        ctx.tr._(
+            "Every /report in this chat now counts for team {team}.", team=display.team_name(team)
+        )
+    )
 
 
 def unbind(ctx: Ctx) -> Reply:
@@ -109,11 +145,20 @@ def import_(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     attachment = ctx.request.attachment
     if attachment is None:
-        raise UserError(N_("Attach a CSV file to this command."),
-                        example="code,name,unit,unit_name,parent_unit,target:households")
+        raise UserError(
+            N_("Attach a CSV file to this command."),
+            example="code,name,unit,unit_name,parent_unit,target:households",
+        )
     created, updated, units = import_csv(ctx.session, ctx.tr, campaign, attachment.content)
-    ctx.audit(campaign, "team.import", file=attachment.name, created=created, updated=updated,
-              units=units)
-    return Reply(ctx.tr._("Imported {file}: {created} teams created, {updated} updated, "
-                          "{units} units created.", file=attachment.name, created=created,
-                          updated=updated, units=units))
+    ctx.audit(
+        campaign, "team.import", file=attachment.name, created=created, updated=updated, units=units
+    )
+    return Reply(
+        ctx.tr._(
+            "Imported {file}: {created} teams created, {updated} updated, {units} units created.",
+            file=attachment.name,
+            created=created,
+            updated=updated,
+            units=units,
+        )
+    )

@@ -29,8 +29,9 @@ def _rows(content: bytes) -> list[dict[str, str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError(N_("The file is not UTF-8 text; save it as “CSV UTF-8”."),
-                        example=EXAMPLE) from None
+        raise UserError(
+            N_("The file is not UTF-8 text; save it as “CSV UTF-8”."), example=EXAMPLE
+        ) from None
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
@@ -38,18 +39,24 @@ def _rows(content: bytes) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     fields = [f.strip().lower() for f in reader.fieldnames or []]
     if "code" not in fields or "name" not in fields:
-        raise UserError(N_("The first row must name the columns, with at least code and name."),
-                        example=EXAMPLE)
+        raise UserError(
+            N_("The first row must name the columns, with at least code and name."), example=EXAMPLE
+        )
     reader.fieldnames = fields
     rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
     if len(rows) > MAX_ROWS:
-        raise UserError(N_("The file has {count} rows; at most {limit} at a time."),
-                        count=len(rows), limit=MAX_ROWS, example=EXAMPLE)
+        raise UserError(
+            N_("The file has {count} rows; at most {limit} at a time."),
+            count=len(rows),
+            limit=MAX_ROWS,
+            example=EXAMPLE,
+        )
     return rows
 
 
-def import_csv(session: Session, tr: Translator, campaign: Campaign,
-               content: bytes) -> tuple[int, int, int]:
+def import_csv(
+    session: Session, tr: Translator, campaign: Campaign, content: bytes
+) -> tuple[int, int, int]:
     """Returns (teams created, teams updated, units created)."""
     assert campaign.id is not None
     rows = _rows(content)
@@ -60,13 +67,16 @@ def import_csv(session: Session, tr: Translator, campaign: Campaign,
     seen: set[str] = set()
     planned: list[tuple[str, str, str, dict[int, float]]] = []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
+
         def bad(message: str, **params: object) -> None:
             errors.append(tr._("line {line}: ", line=line) + tr._(message, **params))  # noqa: B023
 
         team_code, name = row.get("code", "").lower(), row.get("name", "")
         if not CODE.match(team_code):
-            bad(N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
-                token=team_code)
+            bad(
+                N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+                token=team_code,
+            )
         elif team_code in seen:
             bad(N_("team {code} appears twice"), code=team_code)
         seen.add(team_code)
@@ -76,11 +86,15 @@ def import_csv(session: Session, tr: Translator, campaign: Campaign,
         if unit_code and unit_code not in units:
             unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
             if not CODE.match(unit_code):
-                bad(N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
-                    token=unit_code)
+                bad(
+                    N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+                    token=unit_code,
+                )
             elif unit_code not in new_units and not unit_name:
-                bad(N_("unit {code} does not exist; give its unit_name to create it"),
-                    code=unit_code)
+                bad(
+                    N_("unit {code} does not exist; give its unit_name to create it"),
+                    code=unit_code,
+                )
             elif unit_code not in new_units:
                 new_units[unit_code] = (unit_name, parent)
         targets: dict[int, float] = {}
@@ -98,12 +112,21 @@ def import_csv(session: Session, tr: Translator, campaign: Campaign,
         planned.append((team_code, name, unit_code, targets))
     for unit_code, (_, parent) in new_units.items():
         if parent and parent not in units and parent not in new_units:
-            errors.append(tr._("unit {code}: parent unit {parent} does not exist",
-                               code=unit_code, parent=parent))
+            errors.append(
+                tr._(
+                    "unit {code}: parent unit {parent} does not exist",
+                    code=unit_code,
+                    parent=parent,
+                )
+            )
     if errors:
         shown = errors[:MAX_ERRORS_SHOWN] + (["…"] if len(errors) > MAX_ERRORS_SHOWN else [])
-        raise UserError(N_("The file has {count} errors; nothing was imported.\n{errors}"),
-                        count=len(errors), errors="\n".join(shown), example=EXAMPLE)
+        raise UserError(
+            N_("The file has {count} errors; nothing was imported.\n{errors}"),
+            count=len(errors),
+            errors="\n".join(shown),
+            example=EXAMPLE,
+        )
 
     for unit_code, (unit_name, _) in new_units.items():
         units[unit_code] = Unit(campaign_id=campaign.id, code=unit_code, name=unit_name)

@@ -16,8 +16,12 @@ ADD_EXAMPLE = '/unit add thon-dong "Thôn Đông" parent=xa-bsd'
 def find(ctx: Ctx, campaign: Campaign, unit_code: str) -> Unit:
     unit = queries.unit_by_code(ctx.session, campaign.id, unit_code)  # type: ignore[arg-type]
     if unit is None:
-        raise UserError(N_("There is no unit “{code}” in {campaign}."), code=unit_code,
-                        campaign=campaign.code, example="/unit list")
+        raise UserError(
+            N_("There is no unit “{code}” in {campaign}."),
+            code=unit_code,
+            campaign=campaign.code,
+            example="/unit list",
+        )
     return unit
 
 
@@ -35,9 +39,17 @@ def add(ctx: Ctx) -> Reply:
     if queries.unit_by_code(ctx.session, campaign.id, unit_code) is not None:  # type: ignore[arg-type]
         raise UserError(N_("Unit {code} already exists."), code=unit_code, example="/unit list")
     parent = _parent(ctx, campaign, ctx.args.options.get("parent"))
-    ctx.session.add(Unit(campaign_id=campaign.id, code=unit_code, name=name,  # type: ignore[arg-type]
-                         parent_id=parent.id if parent else None))
-    ctx.audit(campaign, "unit.add", code=unit_code, name=name, parent=parent.code if parent else None)
+    ctx.session.add(
+        Unit(
+            campaign_id=campaign.id,
+            code=unit_code,
+            name=name,  # type: ignore[arg-type]
+            parent_id=parent.id if parent else None,
+        )
+    )
+    ctx.audit(
+        campaign, "unit.add", code=unit_code, name=name, parent=parent.code if parent else None
+    )
     return Reply(ctx.tr._("Unit {code} “{name}” added.", code=unit_code, name=name))
 
 
@@ -51,16 +63,29 @@ def move(ctx: Ctx) -> Reply:
     ancestor = parent
     while ancestor is not None:  # a unit cannot move under itself or its own descendants
         if ancestor.id == unit.id:
-            raise UserError(N_("{code} cannot go under itself or its own sub-units."),
-                            code=unit.code, example=example)
+            raise UserError(
+                N_("{code} cannot go under itself or its own sub-units."),
+                code=unit.code,
+                example=example,
+            )
         ancestor = ctx.session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
     old = unit.parent_id
     unit.parent_id = parent.id if parent else None
     ctx.session.add(unit)
-    ctx.audit(campaign, "unit.move", code=unit.code, old_parent=old,
-              new_parent=parent.code if parent else None)
-    return Reply(ctx.tr._("Unit {code} now sits under {parent}.", code=unit.code,
-                          parent=parent.name if parent else "—"))
+    ctx.audit(
+        campaign,
+        "unit.move",
+        code=unit.code,
+        old_parent=old,
+        new_parent=parent.code if parent else None,
+    )
+    return Reply(
+        ctx.tr._(
+            "Unit {code} now sits under {parent}.",
+            code=unit.code,
+            parent=parent.name if parent else "—",
+        )
+    )
 
 
 def rename(ctx: Ctx) -> Reply:

@@ -64,13 +64,17 @@ def team_count(session: Session, campaign_id: int) -> int:
 def unit_rollup(session: Session, campaign_id: int, metric_id: int) -> dict[int, float]:
     """Total per unit including every sub-unit, following the current tree: each team's
     running total is added to its unit and all the unit's ancestors."""
-    parents = dict(session.exec(
-        select(Unit.id, Unit.parent_id).where(Unit.campaign_id == campaign_id)).all())
+    parents = dict(
+        session.exec(select(Unit.id, Unit.parent_id).where(Unit.campaign_id == campaign_id)).all()
+    )
     rows = session.exec(
         select(Team.unit_id, func.sum(TeamTotal.total))
         .join(TeamTotal, col(TeamTotal.team_id) == Team.id)
-        .where(Team.campaign_id == campaign_id, TeamTotal.metric_id == metric_id,
-               col(Team.unit_id).is_not(None))
+        .where(
+            Team.campaign_id == campaign_id,
+            TeamTotal.metric_id == metric_id,
+            col(Team.unit_id).is_not(None),
+        )
         .group_by(Team.unit_id)
     ).all()
     rollup: dict[int, float] = {}

@@ -103,7 +103,9 @@ def team_by_code(session: Session, campaign_id: int, code: str) -> Team | None:
 
 
 def teams(session: Session, campaign_id: int) -> Sequence[Team]:
-    return session.exec(select(Team).where(Team.campaign_id == campaign_id).order_by(Team.code)).all()
+    return session.exec(
+        select(Team).where(Team.campaign_id == campaign_id).order_by(Team.code)
+    ).all()
 
 
 def unit_by_code(session: Session, campaign_id: int, code: str) -> Unit | None:
@@ -113,7 +115,9 @@ def unit_by_code(session: Session, campaign_id: int, code: str) -> Unit | None:
 
 
 def units(session: Session, campaign_id: int) -> Sequence[Unit]:
-    return session.exec(select(Unit).where(Unit.campaign_id == campaign_id).order_by(Unit.code)).all()
+    return session.exec(
+        select(Unit).where(Unit.campaign_id == campaign_id).order_by(Unit.code)
+    ).all()
 
 
 def teams_of(session: Session, account_id: int, campaign_id: int) -> Sequence[Team]:

@@ -20,8 +20,14 @@ from storage.models import (
 )
 
 
-def _increment(session: Session, table: Table, keys: Mapping[str, object], column: str,
-               amount: float, **extra: object) -> None:
+def _increment(
+    session: Session,
+    table: Table,
+    keys: Mapping[str, object],
+    column: str,
+    amount: float,
+    **extra: object,
+) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(**keys, **extra, **{column: amount})
@@ -33,19 +39,42 @@ def _increment(session: Session, table: Table, keys: Mapping[str, object], colum
 
 def _move_totals(session: Session, report: Report, values: Mapping[int, float], sign: int) -> None:
     for metric_id, value in values.items():
-        _increment(session, CampaignDayTotal.__table__, {"metric_id": metric_id,  # type: ignore[arg-type]
-                   "day": report.report_date}, "total", sign * value,
-                   campaign_id=report.campaign_id)
-        _increment(session, TeamTotal.__table__, {"team_id": report.team_id,  # type: ignore[arg-type]
-                   "metric_id": metric_id}, "total", sign * value)
-    _increment(session, TeamDay.__table__, {"team_id": report.team_id,  # type: ignore[arg-type]
-               "day": report.report_date}, "reports", sign, campaign_id=report.campaign_id)
+        _increment(
+            session,
+            CampaignDayTotal.__table__,
+            {
+                "metric_id": metric_id,  # type: ignore[arg-type]
+                "day": report.report_date,
+            },
+            "total",
+            sign * value,
+            campaign_id=report.campaign_id,
+        )
+        _increment(
+            session,
+            TeamTotal.__table__,
+            {
+                "team_id": report.team_id,  # type: ignore[arg-type]
+                "metric_id": metric_id,
+            },
+            "total",
+            sign * value,
+        )
+    _increment(
+        session,
+        TeamDay.__table__,
+        {
+            "team_id": report.team_id,  # type: ignore[arg-type]
+            "day": report.report_date,
+        },
+        "reports",
+        sign,
+        campaign_id=report.campaign_id,
+    )
 
 
 def by_source_message(session: Session, source_message_id: str) -> Report | None:
-    return session.exec(
-        select(Report).where(Report.source_message_id == source_message_id)
-    ).first()
+    return session.exec(select(Report).where(Report.source_message_id == source_message_id)).first()
 
 
 def values_of(session: Session, report_id: int) -> Sequence[tuple[Metric, float]]:

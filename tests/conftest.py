@@ -75,8 +75,7 @@ def catalogs() -> Catalogs:
 
 @pytest.fixture
 def engine(db: Database, clock: FixedClock, catalogs: Catalogs) -> Engine:
-    return Engine(db, clock, catalogs, Settings(superadmins=frozenset({SUPERADMIN})),
-                  build_table())
+    return Engine(db, clock, catalogs, Settings(superadmins=frozenset({SUPERADMIN})), build_table())
 
 
 class Chat:
@@ -86,18 +85,35 @@ class Chat:
         self.engine = engine
         self.sent = 0
 
-    def say(self, user: str, line: str, *, chat: str | None = None, lang: str | None = "en",
-            attachment: Attachment | None = None, message_id: str | None = None,
-            edits: str | None = None) -> Reply:
+    def say(
+        self,
+        user: str,
+        line: str,
+        *,
+        chat: str | None = None,
+        lang: str | None = "en",
+        attachment: Attachment | None = None,
+        message_id: str | None = None,
+        edits: str | None = None,
+    ) -> Reply:
         assert line.startswith("/")
         command, _, args = line[1:].partition(" ")
         self.sent += 1
         chat = chat or "@" + user
-        return self.engine.handle(Request(
-            user=Ref("shell", "", user), chat=Ref("shell", "", chat), command=command,
-            args=args, user_name=user, is_group=chat.startswith("#"), language=lang,
-            message_id=message_id or f"test:{self.sent}", edits_message_id=edits,
-            attachment=attachment))
+        return self.engine.handle(
+            Request(
+                user=Ref("shell", "", user),
+                chat=Ref("shell", "", chat),
+                command=command,
+                args=args,
+                user_name=user,
+                is_group=chat.startswith("#"),
+                language=lang,
+                message_id=message_id or f"test:{self.sent}",
+                edits_message_id=edits,
+                attachment=attachment,
+            )
+        )
 
     def ok(self, user: str, line: str, **kwargs: object) -> Reply:
         reply = self.say(user, line, **kwargs)  # type: ignore[arg-type]

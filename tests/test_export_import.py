@@ -26,14 +26,25 @@ def test_csv_export_has_every_value_and_escapes_formulas(campaign: Chat) -> None
     (file,) = reply.files
     assert file.name == "tiendo-road-2025-03-10.csv" and file.mime_type == "text/csv"
     header, *rows = csv_rows(file.content)
-    assert header == ["id", "date", "team", "unit_path", "reporter", "metric", "value", "status",
-                      "note", "created_at", "source"]
+    assert header == [
+        "id",
+        "date",
+        "team",
+        "unit_path",
+        "reporter",
+        "metric",
+        "value",
+        "status",
+        "note",
+        "created_at",
+        "source",
+    ]
     assert [(r[0], r[2], r[3], r[5], r[6], r[7]) for r in rows] == [
         ("2", "t2", "Xã Bình Sơn / Ấp 2", "households", "3.0", "active"),
         ("1", "t1", "Xã Bình Sơn / Ấp 1", "households", "12.0", "retracted"),
         ("1", "t1", "Xã Bình Sơn / Ấp 1", "vnd", "2500000.0", "retracted"),
     ]
-    assert rows[0][8] == "'@SUM(A1)" and rows[1][8] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0][8] == "'@SUM(A1)" and rows[1][8] == '\'=HYPERLINK("http://x")'
     assert rows[0][4] == "minh (shell:minh)" and rows[0][10].startswith("shell:test:")
 
 
@@ -50,13 +61,16 @@ def test_xlsx_export_and_date_range(campaign: Chat) -> None:
 
 
 def test_import_reports_every_bad_row_and_imports_nothing(campaign: Chat, db: Database) -> None:
-    bad = ("code,name,unit,unit_name,parent_unit,target:households,target:ghosts\n"
-           "t5,Tổ 5,ap-5,Ấp 5,binh-son,40,\n"
-           "Bad Code!,Tổ X,,,,,\n"
-           "t6,,ap-9,,,-3,1\n"
-           "t5,Tổ 5 again,,,,,\n")
-    reply = campaign.error("an", "/team import",
-                           attachment=Attachment("teams.csv", bad.encode(), "text/csv"))
+    bad = (
+        "code,name,unit,unit_name,parent_unit,target:households,target:ghosts\n"
+        "t5,Tổ 5,ap-5,Ấp 5,binh-son,40,\n"
+        "Bad Code!,Tổ X,,,,,\n"
+        "t6,,ap-9,,,-3,1\n"
+        "t5,Tổ 5 again,,,,,\n"
+    )
+    reply = campaign.error(
+        "an", "/team import", attachment=Attachment("teams.csv", bad.encode(), "text/csv")
+    )
     text = reply.text
     assert "nothing was imported" in text
     assert "line 3: “bad code!” is not a valid code" in text
@@ -70,12 +84,17 @@ def test_import_reports_every_bad_row_and_imports_nothing(campaign: Chat, db: Da
 
 
 def test_import_creates_units_and_teams_with_targets(campaign: Chat, db: Database) -> None:
-    good = ("code;name;unit;unit_name;parent_unit;target:households\n"
-            "t5;Tổ 5;xa-moi;Xã Mới;;40\n"
-            "t6;Tổ 6;ap-moi;Ấp Mới;xa-moi;1.000\n"
-            "t1;Tổ Một;ap-1;;;25\n")
-    reply = campaign.ok("an", "/team import",
-                        attachment=Attachment("teams.csv", good.encode("utf-8-sig"), "text/csv"))
+    good = (
+        "code;name;unit;unit_name;parent_unit;target:households\n"
+        "t5;Tổ 5;xa-moi;Xã Mới;;40\n"
+        "t6;Tổ 6;ap-moi;Ấp Mới;xa-moi;1.000\n"
+        "t1;Tổ Một;ap-1;;;25\n"
+    )
+    reply = campaign.ok(
+        "an",
+        "/team import",
+        attachment=Attachment("teams.csv", good.encode("utf-8-sig"), "text/csv"),
+    )
     assert "2 teams created, 1 updated, 2 units created" in reply.text
     listing = campaign.ok("an", "/team list").text
     assert "t6 — Tổ 6 [Xã Mới / Ấp Mới] households 0 / 1,000 households (0%)" in listing

@@ -5,8 +5,8 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
 from babel.messages.catalog import Message
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import handlers
@@ -46,8 +46,9 @@ def test_every_message_is_translated_to_vietnamese() -> None:
         translated = translations(catalog.get(msgid))
         if not translated:
             missing.append(f"{where}: {msgid!r}")
-        broken.extend(f"{where}: {msgid!r} → {t!r}" for t in translated
-                      if fields(t) - fields(source))
+        broken.extend(
+            f"{where}: {msgid!r} → {t!r}" for t in translated if fields(t) - fields(source)
+        )
     assert not missing, "untranslated:\n" + "\n".join(missing)
     assert not broken, "placeholders differ:\n" + "\n".join(broken)
 
@@ -55,5 +56,6 @@ def test_every_message_is_translated_to_vietnamese() -> None:
 def test_translations_are_used() -> None:
     vi = Catalogs().translator("vi")
     assert vi._("Teams reported today: {reported}/{count}", reported=3, count=5) != (
-        "Teams reported today: 3/5")
+        "Teams reported today: 3/5"
+    )
     assert Catalogs().translator("xx").lang == "vi"  # unknown language: the default

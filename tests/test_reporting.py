@@ -30,9 +30,10 @@ def reports(db: Database) -> list[Report]:
         return list(session.exec(select(Report).order_by(Report.id)).all())
 
 
-def test_report_in_vietnamese_shorthand_confirms_what_was_recorded(campaign: Chat,
-                                                                   db: Database) -> None:
-    reply = campaign.ok("lan", "/report 12 hộ 250m 2tr5 note=\"ấp 1 họp tối\"")
+def test_report_in_vietnamese_shorthand_confirms_what_was_recorded(
+    campaign: Chat, db: Database
+) -> None:
+    reply = campaign.ok("lan", '/report 12 hộ 250m 2tr5 note="ấp 1 họp tối"')
     assert "Report #1 recorded" in reply.text
     assert "Tổ 1 (t1)" in reply.text and "10 Mar 2025" in reply.text
     assert "12 households" in reply.text
@@ -56,7 +57,7 @@ def test_every_item_form_is_understood(campaign: Chat, db: Database) -> None:
 def test_a_value_over_the_maximum_asks_first(campaign: Chat, db: Database) -> None:
     reply = campaign.ok("lan", "/report 1,2km")
     assert "unusually large" in reply.text and "1,200 m" in reply.text
-    confirm, cancel = reply.buttons
+    _confirm, cancel = reply.buttons
     assert reports(db) == []
     campaign.ok("lan", cancel.command)
     assert reports(db) == []
@@ -120,8 +121,7 @@ def test_a_message_delivered_twice_is_recorded_once(campaign: Chat, db: Database
     assert len(reports(db)) == 1 and totals(db)["households"] == 5
 
 
-def test_undo_asks_then_retracts_and_totals_follow(campaign: Chat, db: Database,
-                                                   clock) -> None:  # type: ignore[no-untyped-def]
+def test_undo_asks_then_retracts_and_totals_follow(campaign: Chat, db: Database, clock) -> None:  # type: ignore[no-untyped-def]
     campaign.ok("lan", "/report 5 hộ 1tr")
     campaign.ok("lan", "/report 7 hộ")
     ask = campaign.ok("lan", "/undo")
@@ -132,7 +132,9 @@ def test_undo_asks_then_retracts_and_totals_follow(campaign: Chat, db: Database,
     done = campaign.ok("lan", yes.command)
     assert "Report #2 retracted" in done.text
     assert totals(db)["households"] == 5 and [r.status for r in reports(db)] == [
-        "active", "retracted"]
+        "active",
+        "retracted",
+    ]
     assert "already retracted" in campaign.error("lan", "/undo 2 yes").text
     assert campaign.error("minh", "/undo 1 yes").text.startswith("⛔")  # not theirs
     clock.advance(timedelta(hours=25))
@@ -149,7 +151,10 @@ def test_editing_a_report_message_corrects_it(campaign: Chat, db: Database) -> N
     reply = campaign.ok("lan", "/report 8 hộ", message_id="tg:5:10:edit:2", edits="tg:5:10")
     assert "report #3 replaces #2" in reply.text
     assert [(r.status, r.corrects_id) for r in reports(db)] == [
-        ("retracted", None), ("retracted", 1), ("active", 2)]
+        ("retracted", None),
+        ("retracted", 1),
+        ("active", 2),
+    ]
     assert totals(db) == {"households": 8.0, "road_m": 0.0, "vnd": 0.0}
     assert campaign.error("minh", "/report 1 hộ", message_id="x", edits="tg:5:10")
 

@@ -19,8 +19,15 @@ from storage.models import Report, Team
 def run(engine: Engine, tmp_path: Path, script: str, user: str = "root") -> str:
     lines: Iterator[str] = iter(script.strip().splitlines())
     out = io.StringIO()
-    shell = Shell(engine, tmp_path / "files", out, lambda _prompt: next(lines, None),
-                  user=user, chat="@" + user, echo=True)
+    shell = Shell(
+        engine,
+        tmp_path / "files",
+        out,
+        lambda _prompt: next(lines, None),
+        user=user,
+        chat="@" + user,
+        echo=True,
+    )
     shell.run()
     return out.getvalue()
 
@@ -43,16 +50,21 @@ def shell_db(engine: Engine, tmp_path: Path) -> Engine:
     return engine
 
 
-def test_a_scripted_session_reads_like_a_chat(shell_db: Engine, tmp_path: Path,
-                                              db: Database) -> None:
-    out = run(shell_db, tmp_path, """
+def test_a_scripted_session_reads_like_a_chat(
+    shell_db: Engine, tmp_path: Path, db: Database
+) -> None:
+    out = run(
+        shell_db,
+        tmp_path,
+        """
 :as lan
 /report 12 hộ 2tr5
 :tap 1
 :tap 1
 /progress
-""")
-    assert "lan@@lan> /report 12 hộ 2tr5" in out
+""",
+    )
+    assert "lan> /report 12 hộ 2tr5" in out
     assert "✅ Đã ghi báo cáo #1." in out
     assert "[1] ↩️ Hoàn tác" in out
     assert "Rút lại báo cáo #1" in out  # the undo button asks first
@@ -61,9 +73,11 @@ def test_a_scripted_session_reads_like_a_chat(shell_db: Engine, tmp_path: Path,
         assert [r.status for r in session.exec(select(Report)).all()] == ["retracted"]
 
 
-def test_the_guided_form_asks_each_field(shell_db: Engine, tmp_path: Path,
-                                         db: Database) -> None:
-    out = run(shell_db, tmp_path, """
+def test_the_guided_form_asks_each_field(shell_db: Engine, tmp_path: Path, db: Database) -> None:
+    out = run(
+        shell_db,
+        tmp_path,
+        """
 :as lan
 /lang en
 /report
@@ -72,7 +86,8 @@ def test_the_guided_form_asks_each_field(shell_db: Engine, tmp_path: Path,
 hôm qua
 đi 12 nhà
 3tr
-""")
+""",
+    )
     assert "  Households (in households; leave empty if none): 7" in out
     assert "  Money (in VND; leave empty if none): -3" in out
     assert "  vnd: 3tr" in out
@@ -83,17 +98,24 @@ hôm qua
     assert saved.note == "đi 12 nhà" and saved.report_date.day == 9
 
 
-def test_attach_a_csv_to_import_teams_and_export(shell_db: Engine, tmp_path: Path,
-                                                 db: Database) -> None:
+def test_attach_a_csv_to_import_teams_and_export(
+    shell_db: Engine, tmp_path: Path, db: Database
+) -> None:
     csv_file = tmp_path / "teams.csv"
-    csv_file.write_text("code,name,unit,unit_name,target:households\n"
-                        "t2,Tổ 2,ap-2,Ấp 2,40\nt3,Tổ 3,ap-2,,30\n", encoding="utf-8")
-    out = run(shell_db, tmp_path, f"""
+    csv_file.write_text(
+        "code,name,unit,unit_name,target:households\nt2,Tổ 2,ap-2,Ấp 2,40\nt3,Tổ 3,ap-2,,30\n",
+        encoding="utf-8",
+    )
+    out = run(
+        shell_db,
+        tmp_path,
+        f"""
 /lang en
 :attach {csv_file}
 /team import
 /export
-""")
+""",
+    )
     assert "2 teams created, 0 updated, 1 units created" in out
     exported = next(line for line in out.splitlines() if line.startswith("📎 "))
     assert Path(exported[2:].strip()).read_bytes().startswith(b"\xef\xbb\xbfid,date,team")
@@ -102,7 +124,10 @@ def test_attach_a_csv_to_import_teams_and_export(shell_db: Engine, tmp_path: Pat
 
 
 def test_groups_and_users(shell_db: Engine, tmp_path: Path, db: Database) -> None:
-    out = run(shell_db, tmp_path, """
+    out = run(
+        shell_db,
+        tmp_path,
+        """
 :in #to1
 /campaign use road
 /team bind t1
@@ -112,8 +137,9 @@ def test_groups_and_users(shell_db: Engine, tmp_path: Path, db: Database) -> Non
 /report 4 hộ
 :quit
 /report 99 hộ
-""")
-    assert "stranger@#to1> /report 4 hộ" in out
+""",
+    )
+    assert "stranger #to1> /report 4 hộ" in out
     assert "⛔" in out
     assert "/report 99" not in out  # nothing runs after :quit
     with db.session() as session:
@@ -121,12 +147,16 @@ def test_groups_and_users(shell_db: Engine, tmp_path: Path, db: Database) -> Non
 
 
 def test_unknown_things_get_help(shell_db: Engine, tmp_path: Path) -> None:
-    out = run(shell_db, tmp_path, """
+    out = run(
+        shell_db,
+        tmp_path,
+        """
 hello
 /frobnicate
 :tap 9
 :what
-""")
+""",
+    )
     assert "commands start with /" in out
     assert "Không có lệnh /frobnicate" in out
     assert "no button 9" in out
