@@ -42,10 +42,14 @@ def test_campaign_choice_across_several_campaigns(campaign: Chat) -> None:
 
 
 def test_metric_words_must_not_clash(campaign: Chat, db: Database) -> None:
-    assert "already a word" in campaign.error(
-        "an", '/metric add homes "Nhà" unit=house aliases=ho').text
-    assert "already means something" in campaign.error(
-        "an", '/metric add homes "Nhà" unit=house aliases=tr').text
+    assert (
+        "already a word"
+        in campaign.error("an", '/metric add homes "Nhà" unit=house aliases=ho').text
+    )
+    assert (
+        "already means something"
+        in campaign.error("an", '/metric add homes "Nhà" unit=house aliases=tr').text
+    )
     assert "Say the unit" in campaign.error("an", '/metric add homes "Nhà"').text
     campaign.ok("an", '/metric add homes "Nhà" unit=house target=20 aliases=nhà')
     campaign.ok("lan", "/report 2 nhà")

@@ -28,8 +28,10 @@ def test_an_unexpected_error_is_logged_with_the_id_the_user_sees(
         ctx.audit(None, "half-written")
         raise RuntimeError("disk on fire")
 
-    table = CommandTable([Topic("boom", "boom", Group.EVERYONE)],
-                         [Command("boom", None, boom, Access.ANYONE, "/boom", "boom")])
+    table = CommandTable(
+        [Topic("boom", "boom", Group.EVERYONE)],
+        [Command("boom", None, boom, Access.ANYONE, "/boom", "boom")],
+    )
     engine = Engine(db, clock, Catalogs(), Settings(), table)
     with caplog.at_level(logging.ERROR):
         reply = engine.handle(Request(Ref("shell", "", "a"), Ref("shell", "", "@a"), "boom"))
@@ -50,8 +52,15 @@ def test_an_over_long_message_is_refused_plainly(campaign: Chat) -> None:
 def test_one_message_delivered_eight_times_at_once_is_recorded_once(
     campaign: Chat, db: Database
 ) -> None:
-    request = Request(Ref("shell", "", "lan"), Ref("shell", "", "@lan"), "report", "4 hộ",
-                      user_name="lan", language="en", message_id="telegram:9:1")
+    request = Request(
+        Ref("shell", "", "lan"),
+        Ref("shell", "", "@lan"),
+        "report",
+        "4 hộ",
+        user_name="lan",
+        language="en",
+        message_id="telegram:9:1",
+    )
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda _: campaign.engine.handle(request), range(8)))
     assert all("Report #1 recorded" in r.text for r in replies), [r.text for r in replies]
