@@ -1,0 +1,90 @@
+"""The digest's formulas on small cases computed by hand (see each comment)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+from handlers.forecast import Calendar, forecast, silent_teams
+
+
+def days(first: date, last: date, value: float) -> dict[date, float]:
+    return {first + timedelta(days=i): value for i in range((last - first).days + 1)}
+
+
+MON = date(2025, 3, 3)  # a Monday
+
+
+def test_behind_without_rest_days() -> None:
+    # 5 a day for 7 days; target 100 by Fri 14 Mar. Rate 35/7 = 5; 65 left over the 5 working
+    # days 10–14 Mar needs 13 a day: 5 < 0.8 × 13, behind. At 5 a day, 13 more days: 22 Mar.
+    cal = Calendar(MON, date(2025, 3, 14))
+    f = forecast(days(MON, date(2025, 3, 9), 5), 100, cal, date(2025, 3, 9))
+    assert (f.today, f.total, f.ratio, f.rate, f.required) == (5, 35, 0.35, 5, 13)
+    assert f.projected == date(2025, 3, 22) and f.status == "behind"
+
+
+def test_rest_days_are_not_counted() -> None:
+    # Sundays off. 10 on Mon–Sat 3–8 Mar and on Mon 10 Mar: total 70. The window 4–10 Mar has
+    # 6 working days with 60 done: rate 10. Deadline Sat 22 Mar: 11 working days after today,
+    # 130 left → 11.8 a day; 10 ≥ 0.8 × 11.8: at risk. 13 working days at 10 a day: Tue 25 Mar.
+    cal = Calendar(MON, date(2025, 3, 22), rest_weekdays={7})
+    daily = days(MON, date(2025, 3, 8), 10) | {date(2025, 3, 10): 10}
+    f = forecast(daily, 200, cal, date(2025, 3, 10))
+    assert (f.total, f.rate) == (70, 10)
+    assert math.isclose(f.required or 0, 130 / 11)
+    assert f.status == "at_risk" and f.projected == date(2025, 3, 25)
+
+
+def test_on_track_and_no_deadline() -> None:
+    cal = Calendar(MON, date(2025, 3, 14))
+    assert forecast(days(MON, date(2025, 3, 9), 20), 200, cal, date(2025, 3, 9)).status == (
+        "on_track"
+    )  # 60 left in 5 days needs 12 < 20
+    open_ended = forecast(
+        days(MON, date(2025, 3, 9), 5), 100, Calendar(MON, None), date(2025, 3, 9)
+    )
+    assert open_ended.required is None and open_ended.status == "on_track"
+    assert open_ended.projected == date(2025, 3, 22)
+
+
+def test_no_target_nothing_yet_and_target_met() -> None:
+    cal = Calendar(MON, date(2025, 3, 14))
+    no_target = forecast(days(MON, date(2025, 3, 9), 5), None, cal, date(2025, 3, 9))
+    assert no_target.status == "no_target" and no_target.ratio is None and no_target.rate == 5
+    nothing = forecast({}, 100, cal, date(2025, 3, 9))
+    assert (nothing.total, nothing.rate, nothing.projected, nothing.status) == (
+        0,
+        0,
+        None,
+        "behind",
+    )
+    assert nothing.required == 20  # 100 over 10–14 Mar
+    met = forecast(days(MON, date(2025, 3, 9), 20), 100, cal, date(2025, 3, 9))
+    assert (met.status, met.required, met.projected, met.ratio) == ("done", 0, None, 1.4)
+
+
+def test_deadline_passed_and_first_day() -> None:
+    cal = Calendar(MON, date(2025, 3, 5))
+    late = forecast(days(MON, date(2025, 3, 9), 5), 100, cal, date(2025, 3, 9))
+    assert late.required == math.inf and late.status == "behind"
+    first = forecast({MON: 8}, 100, Calendar(MON, None), MON)
+    assert (first.rate, first.today) == (8, 8)  # the window starts at the campaign start
+
+
+def test_reports_after_today_are_ignored() -> None:
+    f = forecast({MON: 5, MON + timedelta(days=1): 50}, 100, Calendar(MON, None), MON)
+    assert f.total == 5
+
+
+def test_silent_teams_count_working_days() -> None:
+    # Sundays off; today Mon 10 Mar. Last report Sat 8: only Mon 10 missed → not silent.
+    # Fri 7: Sat 8 and Mon 10 → 2, silent. Never: every working day since Mon 3 → 7.
+    cal = Calendar(MON, None, rest_weekdays={7})
+    silent = silent_teams(
+        {1: date(2025, 3, 8), 2: date(2025, 3, 7), 3: None, 4: date(2025, 3, 10)},
+        cal,
+        date(2025, 3, 10),
+    )
+    assert silent == {2: 2, 3: 7}
+    assert Calendar(MON, None, rest_dates={date(2025, 3, 7)}).is_rest(date(2025, 3, 7))
