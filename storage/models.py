@@ -6,7 +6,7 @@ corrections are new rows pointing at the report they correct."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -201,3 +201,54 @@ class PendingAction(SQLModel, table=True):
     command: str = Field(max_length=4000)
     created_at: datetime
     expires_at: datetime
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A chat that receives a campaign's daily digest at a local time."""
+
+    __tablename__ = "digest_subscription"
+    __table_args__ = (UniqueConstraint("chat_id", "campaign_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chat.id", index=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    at: time  # in the campaign's time zone
+    enabled: bool = True
+    # Why it stopped (the bot was blocked or removed), so admins can be told and it can resume.
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+
+class DigestDelivery(SQLModel, table=True):
+    """One digest for one subscription and local date. The unique key is the claim: whoever
+    inserts the row sends it, so it goes out at most once across restarts and instances."""
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (UniqueConstraint("subscription_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="digest_subscription.id", index=True)
+    local_date: date
+    claimed_at: datetime
+    claimed_by: str = Field(max_length=64)  # the instance that claimed it
+    late: bool = False
+    attempts: int = 0
+    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed
+    sent_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class Reminder(SQLModel, table=True):
+    """A campaign's daily nudge to teams that have not reported by a local time."""
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    at: time
+    enabled: bool = True
+
+
+class ReminderDelivery(SQLModel, table=True):
+    __tablename__ = "reminder_delivery"
+
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    local_date: date = Field(primary_key=True)
+    sent_at: datetime

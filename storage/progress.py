@@ -62,11 +62,7 @@ def team_count(session: Session, campaign_id: int) -> int:
 
 
 def unit_rollup(session: Session, campaign_id: int, metric_id: int) -> dict[int, float]:
-    """Total per unit including every sub-unit, following the current tree: each team's
-    running total is added to its unit and all the unit's ancestors."""
-    parents = dict(
-        session.exec(select(Unit.id, Unit.parent_id).where(Unit.campaign_id == campaign_id)).all()
-    )
+    """Total per unit including every sub-unit, from the teams' running totals."""
     rows = session.exec(
         select(Team.unit_id, func.sum(TeamTotal.total))
         .join(TeamTotal, col(TeamTotal.team_id) == Team.id)
@@ -77,10 +73,48 @@ def unit_rollup(session: Session, campaign_id: int, metric_id: int) -> dict[int,
         )
         .group_by(Team.unit_id)
     ).all()
-    rollup: dict[int, float] = {}
-    for unit_id, total in rows:
+    return roll_up({u: t or 0.0 for u, t in rows}, unit_parents(session, campaign_id))  # type: ignore[misc]
+
+
+def daily_series(session: Session, metric_id: int, first: date, last: date) -> dict[date, float]:
+    rows = session.exec(
+        select(CampaignDayTotal.day, CampaignDayTotal.total).where(
+            CampaignDayTotal.metric_id == metric_id,
+            CampaignDayTotal.day >= first,
+            CampaignDayTotal.day <= last,
+        )
+    ).all()
+    return dict(rows)
+
+
+def last_report_days(session: Session, campaign_id: int) -> dict[int, date | None]:
+    """Every team of the campaign with the date of its latest active report, or None."""
+    latest = (
+        select(TeamDay.team_id, func.max(TeamDay.day).label("day"))
+        .where(TeamDay.campaign_id == campaign_id, TeamDay.reports > 0)
+        .group_by(TeamDay.team_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(Team.id, latest.c.day)
+        .join(latest, latest.c.team_id == Team.id, isouter=True)
+        .where(Team.campaign_id == campaign_id)
+    ).all()
+    return {team_id: day for team_id, day in rows}  # type: ignore[misc]
+
+
+def unit_parents(session: Session, campaign_id: int) -> dict[int, int | None]:
+    return dict(
+        session.exec(select(Unit.id, Unit.parent_id).where(Unit.campaign_id == campaign_id)).all()
+    )  # type: ignore[arg-type]
+
+
+def roll_up(by_unit: dict[int, float], parents: dict[int, int | None]) -> dict[int, float]:
+    """Add each unit's value to all its ancestors: totals and targets follow the current tree."""
+    rolled: dict[int, float] = {}
+    for unit_id, value in by_unit.items():
         node: int | None = unit_id
         while node is not None:
-            rollup[node] = rollup.get(node, 0.0) + (total or 0.0)
+            rolled[node] = rolled.get(node, 0.0) + value
             node = parents.get(node)
-    return rollup
+    return rolled

@@ -38,3 +38,25 @@ def test_migrations_match_the_models(db: Database, tmp_path: Path) -> None:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         db.create_all()
+
+
+def test_an_existing_database_upgrades_in_place(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    config = db.alembic_config()
+    from alembic import command
+
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO campaign (code, name, start_date, timezone, rest_weekdays, rest_dates,"
+                " backdate_days, status, created_at) VALUES ('old', 'Cũ', '2025-01-01',"
+                " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')"
+            )
+        )
+    db.upgrade()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM campaign")).scalar() == "Cũ"
+        assert "digest_delivery" in inspect(connection).get_table_names()
+    db.dispose()
