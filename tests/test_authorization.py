@@ -41,6 +41,11 @@ MATRIX: dict[str, tuple[str, set[str], bool]] = {
     "myreports": ("/myreports", MEMBERS, False),
     "progress": ("/progress", MEMBERS, False),
     "export": ("/export xlsx", LEADERS, False),
+    "digest now": ("/digest now", LEADERS, False),
+    "digest here": ("/digest here at=18:30", ADMINS, False),
+    "digest off": ("/digest off", ADMINS, True),  # #hq gets no digest: a plain error
+    "digest time": ("/digest time 19:00", ADMINS, True),  # likewise
+    "remind": ("/remind at=17:00", ADMINS, False),
     "campaign new": ('/campaign new c2 "Chiến dịch 2"', CREATORS, False),
     "campaign list": ("/campaign list", EVERYONE, False),
     "campaign use": ("/campaign use road", MEMBERS, False),

@@ -1,0 +1,306 @@
+"""The daily digest: what leaders read every evening (SPEC §5), and the commands that choose
+where and when it goes (/digest, /remind)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlmodel import Session, select
+
+from handlers import display
+from handlers.context import Ctx
+from handlers.errors import N_, UserError
+from handlers.forecast import Calendar, Forecast, forecast, silent_teams
+from handlers.i18n import Translator
+from handlers.values import Reply
+from storage import progress, queries
+from storage.models import Campaign, DigestSubscription, Metric, Reminder, Team, Unit
+
+DEFAULT_AT = time(18, 0)
+TOP = 3
+STATUS_TEXT = {
+    "on_track": N_("on track"),
+    "at_risk": N_("at risk"),
+    "behind": N_("behind"),
+    "done": N_("target met"),
+    "no_target": N_("no target"),
+}
+STATUS_MARK = {"on_track": "✅", "at_risk": "⚠️", "behind": "🔴", "done": "🎉", "no_target": "•"}
+
+
+# --- the numbers ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MetricDigest:
+    metric: Metric
+    forecast: Forecast
+    daily: dict[date, float]
+
+
+@dataclass(frozen=True)
+class DigestData:
+    campaign: Campaign
+    today: date
+    metrics: list[MetricDigest]
+    expected: int  # teams expected to report today (0 on a rest day)
+    reported: int
+    silent: list[tuple[Team, int]]  # team, working days without a report
+    top_teams: list[tuple[str, float]]  # name, share of target
+    top_units: list[tuple[str, float]]
+    ranked_by: Metric | None  # the metric the top lists rank on
+
+
+def calendar_of(campaign: Campaign) -> Calendar:
+    return Calendar(
+        campaign.start_date,
+        campaign.deadline,
+        set(campaign.rest_weekdays),
+        {date.fromisoformat(d) for d in campaign.rest_dates},
+    )
+
+
+def collect(session: Session, campaign: Campaign, today: date) -> DigestData:
+    assert campaign.id is not None
+    calendar = calendar_of(campaign)
+    metrics = []
+    for metric in queries.metrics(session, campaign.id):
+        daily = progress.daily_series(session, metric.id, campaign.start_date, today)  # type: ignore[arg-type]
+        metrics.append(MetricDigest(metric, forecast(daily, metric.target, calendar, today), daily))
+    teams = {t.id: t for t in queries.teams(session, campaign.id)}
+    last = progress.last_report_days(session, campaign.id)
+    silent = sorted(
+        ((teams[i], n) for i, n in silent_teams(last, calendar, today).items()),
+        key=lambda item: (-item[1], item[0].code),
+    )
+    reported = len(progress.teams_reported(session, campaign.id, today))
+    top_teams, top_units, ranked_by = _leaders(
+        session, campaign, teams, [m.metric for m in metrics]
+    )
+    return DigestData(
+        campaign,
+        today,
+        metrics,
+        0 if calendar.is_rest(today) else len(teams),
+        reported,
+        silent,
+        top_teams,
+        top_units,
+        ranked_by,
+    )
+
+
+def _leaders(
+    session: Session, campaign: Campaign, teams: dict[int | None, Team], metrics: list[Metric]
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]], Metric | None]:
+    """Top teams and units by share of their own target, on the first metric that has team
+    targets; a unit's target is the sum of its teams' (rolled up the current tree)."""
+    ids = [i for i in teams if i is not None]
+    targets = progress.team_targets(session, ids)
+    metric = next((m for m in metrics if any(k[1] == m.id for k in targets)), None)
+    if metric is None:
+        return [], [], None
+    totals = progress.team_totals(session, ids)
+    team_rows, unit_done, unit_target = [], {}, {}
+    for team_id, team in teams.items():
+        target = targets.get((team_id, metric.id))  # type: ignore[arg-type]
+        if not target:
+            continue
+        done = totals.get((team_id, metric.id), 0.0)  # type: ignore[arg-type]
+        team_rows.append((team.name, done / target))
+        if team.unit_id is not None:
+            unit_done[team.unit_id] = unit_done.get(team.unit_id, 0.0) + done
+            unit_target[team.unit_id] = unit_target.get(team.unit_id, 0.0) + target
+    parents = progress.unit_parents(session, campaign.id)  # type: ignore[arg-type]
+    done_up, target_up = (
+        progress.roll_up(unit_done, parents),
+        progress.roll_up(unit_target, parents),
+    )
+    names = {
+        u.id: u.name for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))
+    }
+    unit_rows = [(names[u], done_up.get(u, 0.0) / t) for u, t in target_up.items() if t]
+    team_rows.sort(key=lambda row: -row[1])
+    unit_rows.sort(key=lambda row: -row[1])
+    return team_rows[:TOP], unit_rows[:TOP], metric
+
+
+# --- the text ------------------------------------------------------------------------------
+def text(tr: Translator, data: DigestData, *, late: bool = False) -> str:
+    lines = [
+        tr._(
+            "📊 Daily digest {date} — {campaign}",
+            date=tr.date(data.today),
+            campaign=data.campaign.name,
+        )
+    ]
+    if late:
+        lines.append(tr._("(sent late: the bot was unavailable at the usual time)"))
+    for item in data.metrics:
+        m, f = item.metric, item.forecast
+        lines.append(
+            f"{STATUS_MARK[f.status]} "
+            + tr._(
+                "{label}: today {today} · total {total}",
+                label=display.label(tr, m),
+                today=display.value(tr, m, f.today, compact=True),
+                total=display.of_target(tr, m, f.total, f.target),
+            )
+        )
+        details = [tr._("7-day pace {rate}/day", rate=display.rate(tr, m, f.rate))]
+        if f.required is not None and f.status not in ("done", "no_target"):
+            details.append(
+                tr._("needed {rate}/day", rate=display.rate(tr, m, f.required))
+                if f.required != float("inf")
+                else tr._("deadline passed")
+            )
+        if f.projected is not None:
+            details.append(tr._("done by {date} at this pace", date=tr.date(f.projected)))
+        details.append(tr._(STATUS_TEXT[f.status]))
+        lines.append("   " + " · ".join(details))
+    if data.expected:
+        lines.append(
+            tr._(
+                "Teams reported today: {reported}/{count}",
+                reported=data.reported,
+                count=data.expected,
+            )
+        )
+    else:
+        lines.append(
+            tr._("Today is a rest day; {reported} teams reported anyway.", reported=data.reported)
+        )
+    if data.silent:
+        shown = ", ".join(
+            tr._("{team} ({days} days)", team=t.name, days=n) for t, n in data.silent[:10]
+        )
+        more = len(data.silent) - 10
+        lines.append(
+            tr._("Silent for 2+ working days: {teams}", teams=shown)
+            + (" " + tr._("… and {count} more", count=more) if more > 0 else "")
+        )
+    if data.ranked_by is not None:
+        label = display.label(tr, data.ranked_by)
+        lines.append(
+            tr._(
+                "Leading teams ({label}): {teams}",
+                label=label,
+                teams=", ".join(f"{name} {tr.percent(r)}" for name, r in data.top_teams),
+            )
+        )
+        if data.top_units:
+            lines.append(
+                tr._(
+                    "Leading units ({label}): {units}",
+                    label=label,
+                    units=", ".join(f"{name} {tr.percent(r)}" for name, r in data.top_units),
+                )
+            )
+    return "\n".join(lines)
+
+
+def build(
+    session: Session, tr: Translator, campaign: Campaign, today: date, *, late: bool = False
+) -> Reply:
+    return Reply(text(tr, collect(session, campaign, today), late=late))
+
+
+# --- commands ------------------------------------------------------------------------------
+CLOCK = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
+
+
+def parse_clock(value: str, example: str) -> time:
+    """`18:00`, `18h`, `18h30`, `7:05`: a local time of day."""
+    match = CLOCK.match(value.strip().lower())
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise UserError(
+        N_("“{token}” is not a time of day; write it as HH:MM."), token=value, example=example
+    )
+
+
+def _subscription(ctx: Ctx, campaign: Campaign) -> DigestSubscription | None:
+    return ctx.session.exec(
+        select(DigestSubscription).where(
+            DigestSubscription.chat_id == ctx.chat.id, DigestSubscription.campaign_id == campaign.id
+        )
+    ).first()
+
+
+def now(ctx: Ctx) -> Reply:
+    campaign = ctx.campaign()
+    return build(ctx.session, ctx.tr, campaign, ctx.today(campaign))
+
+
+def here(ctx: Ctx) -> Reply:
+    campaign = ctx.campaign()
+    at = (
+        parse_clock(ctx.args.options["at"], "/digest here at=18:00")
+        if "at" in ctx.args.options
+        else DEFAULT_AT
+    )
+    subscription = _subscription(ctx, campaign) or DigestSubscription(
+        chat_id=ctx.chat.id, campaign_id=campaign.id, at=at, created_at=ctx.now()
+    )  # type: ignore[arg-type]
+    subscription.at, subscription.enabled, subscription.disabled_reason = at, True, None
+    ctx.session.add(subscription)
+    ctx.audit(campaign, "digest.here", chat=ctx.chat.key, at=at.strftime("%H:%M"))
+    return Reply(
+        ctx.tr._(
+            "This chat will get the daily digest of {campaign} at {at} ({tz}).",
+            campaign=campaign.code,
+            at=at.strftime("%H:%M"),
+            tz=campaign.timezone,
+        )
+    )
+
+
+def off(ctx: Ctx) -> Reply:
+    campaign = ctx.campaign()
+    subscription = _subscription(ctx, campaign)
+    if subscription is None or not subscription.enabled:
+        raise UserError(N_("This chat does not get the digest."), example="/digest here at=18:00")
+    subscription.enabled = False
+    ctx.session.add(subscription)
+    ctx.audit(campaign, "digest.off", chat=ctx.chat.key)
+    return Reply(ctx.tr._("This chat will no longer get the daily digest."))
+
+
+def set_time(ctx: Ctx) -> Reply:
+    example = "/digest time 18:30"
+    campaign = ctx.campaign()
+    subscription = _subscription(ctx, campaign)
+    if subscription is None or not subscription.enabled:
+        raise UserError(N_("This chat does not get the digest."), example="/digest here at=18:00")
+    subscription.at = parse_clock(ctx.args.word(0) or ctx.args.options.get("at", ""), example)
+    ctx.session.add(subscription)
+    ctx.audit(campaign, "digest.time", chat=ctx.chat.key, at=subscription.at.strftime("%H:%M"))
+    return Reply(ctx.tr._("The digest now comes at {at}.", at=subscription.at.strftime("%H:%M")))
+
+
+def remind(ctx: Ctx) -> Reply:
+    example = "/remind at=17:00"
+    campaign = ctx.campaign()
+    reminder = ctx.session.get(Reminder, campaign.id)
+    if (ctx.args.word(0) or "").lower() == "off":
+        if reminder is None or not reminder.enabled:
+            raise UserError(N_("There is no reminder to turn off."), example=example)
+        reminder.enabled = False
+        ctx.session.add(reminder)
+        ctx.audit(campaign, "remind.off")
+        return Reply(ctx.tr._("Reminders are off."))
+    if "at" not in ctx.args.options:
+        raise UserError(N_("Say when, with at=HH:MM, or off."), example=example)
+    at = parse_clock(ctx.args.options["at"], example)
+    reminder = reminder or Reminder(campaign_id=campaign.id, at=at)  # type: ignore[arg-type]
+    reminder.at, reminder.enabled = at, True
+    ctx.session.add(reminder)
+    ctx.audit(campaign, "remind.at", at=at.strftime("%H:%M"))
+    return Reply(
+        ctx.tr._(
+            "Teams that have not reported by {at} will get a reminder (not on rest days).",
+            at=at.strftime("%H:%M"),
+        )
+    )
