@@ -9,6 +9,7 @@ from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+import bot
 import handlers
 from handlers.i18n import LOCALES, Catalogs
 
@@ -16,14 +17,16 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
 def extracted() -> dict[str, tuple[str, str]]:
-    """msgid → (all source forms joined, where it is used), for every message in handlers/."""
-    root = Path(handlers.__file__).parent
+    """msgid → (all source forms joined, where it is used), for every message in handlers/
+    and bot/ (digests and notices are written there)."""
     found: dict[str, tuple[str, str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        root, keywords=KEYWORDS, comment_tags=()
-    ):
-        forms = message if isinstance(message, tuple) else (message,)
-        found.setdefault(forms[0], (" ".join(forms), f"handlers/{filename}:{lineno}"))
+    for package in (handlers, bot):
+        root = Path(package.__file__).parent
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            root, keywords=KEYWORDS, comment_tags=()
+        ):
+            forms = message if isinstance(message, tuple) else (message,)
+            found.setdefault(forms[0], (" ".join(forms), f"{root.name}/{filename}:{lineno}"))
     return found
 
 

@@ -1,0 +1,203 @@
+"""Digests and reminders on a stepped clock, no sleeping: on time, at most once across restarts
+and instances, late the same day when missed, retried on failure, switched off when a chat
+refuses the bot; reminders skip rest days; scheduler jobs follow the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlmodel import select
+
+from bot.delivery import ChatUnavailable, Outbox
+from bot.digests import Digests, Reminders
+from bot.scheduler import Schedule
+from handlers.clock import FixedClock
+from handlers.i18n import Catalogs
+from handlers.values import Ref, Reply
+from storage.db import Database
+from storage.models import DigestDelivery, DigestSubscription
+from tests.conftest import Chat
+
+
+class FakeSender:
+    """Collects what would be posted; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+        self.private: list[tuple[str, Reply]] = []
+        self.failures: list[Exception] = []
+
+    async def send(self, chat: Ref, reply: Reply) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((chat.key, reply))
+
+    async def send_private(self, user: Ref, reply: Reply) -> None:
+        self.private.append((user.key, reply))
+
+
+@pytest.fixture
+def sender() -> FakeSender:
+    return FakeSender()
+
+
+def at(hour: int, minute: int = 0, day: int = 10) -> datetime:
+    """A local time in Hà Nội (UTC+7) in March 2025, as UTC."""
+    return datetime(2025, 3, day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
+
+
+def digests(
+    db: Database,
+    clock: FixedClock,
+    sender: FakeSender,
+    instance: str = "a",
+    deferred: list[Callable[[], Awaitable[None]]] | None = None,
+) -> Digests:
+    def defer(_delay: timedelta, work: Callable[[], Awaitable[None]]) -> None:
+        assert deferred is not None
+        deferred.append(work)
+
+    return Digests(
+        db, clock, Catalogs(), Outbox({"shell": sender}), instance, language="en", defer=defer
+    )
+
+
+@pytest.fixture
+def subscribed(campaign: Chat) -> Chat:
+    campaign.ok("root", "/campaign use road", chat="#leaders")
+    campaign.ok("root", "/digest here at=18:00", chat="#leaders")
+    campaign.ok("lan", "/report 12 hộ 2tr5")
+    return campaign
+
+
+async def test_the_digest_goes_out_at_its_local_time_once(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    service = digests(db, clock, sender)
+    clock.current = at(17, 59)
+    assert await service.tick() == []
+    clock.current = at(18, 0)
+    (claim,) = await service.tick()
+    assert not claim.late
+    ((chat, reply),) = sender.sent
+    assert chat == "shell:#leaders"
+    assert "Daily digest 10 Mar 2025 — Đường Bình Sơn Đông" in reply.text
+    assert "Households reached: today 12 households · total 12 / 500 households" in reply.text
+    assert "sent late" not in reply.text
+    clock.current = at(18, 5)
+    assert await service.tick() == []
+    # A restart: a new process with the same database sends nothing more today…
+    assert await digests(db, clock, sender, instance="b").tick() == []
+    # …and the next day's goes out again.
+    clock.current = at(18, 0, day=11)
+    assert len(await service.tick()) == 1 and len(sender.sent) == 2
+
+
+async def test_a_digest_missed_while_down_goes_out_late_the_same_day(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    clock.current = at(21, 30)  # the bot came back at 21:30
+    (claim,) = await digests(db, clock, sender).tick()
+    assert claim.late and "sent late" in sender.sent[0][1].text
+    with db.session() as session:
+        (delivery,) = session.exec(select(DigestDelivery)).all()
+    assert delivery.late and delivery.status == "sent" and delivery.attempts == 1
+    # Down for the whole of 11 March: nothing for that day is sent on the 12th before 18:00.
+    clock.current = at(9, 0, day=12)
+    assert await digests(db, clock, sender).tick() == []
+
+
+async def test_two_instances_at_the_same_moment_send_one_digest(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    clock.current = at(18, 0)
+    one, two = digests(db, clock, sender, "one"), digests(db, clock, sender, "two")
+    results = await asyncio.gather(*(service.tick() for service in (one, two, one, two)))
+    assert sum(len(r) for r in results) == 1 and len(sender.sent) == 1
+
+
+async def test_a_failed_send_is_retried(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    deferred: list[Callable[[], Awaitable[None]]] = []
+    sender.failures = [RuntimeError("502 Bad Gateway")]
+    clock.current = at(18, 0)
+    await digests(db, clock, sender, deferred=deferred).tick()
+    assert sender.sent == [] and len(deferred) == 1
+    await deferred.pop()()
+    assert len(sender.sent) == 1
+    with db.session() as session:
+        (delivery,) = session.exec(select(DigestDelivery)).all()
+    assert delivery.status == "sent" and delivery.attempts == 2
+
+
+async def test_a_chat_that_refuses_the_bot_is_switched_off_and_admins_told(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    sender.failures = [ChatUnavailable("Forbidden: bot was kicked from the group chat")]
+    clock.current = at(18, 0)
+    await digests(db, clock, sender).tick()
+    with db.session() as session:
+        (subscription,) = session.exec(select(DigestSubscription)).all()
+    assert not subscription.enabled and "kicked" in (subscription.disabled_reason or "")
+    told = {key for key, _ in sender.private}
+    assert told == {"shell:root", "shell:an"}
+    assert all("switched off" in reply.text or "tắt" in reply.text for _, reply in sender.private)
+    clock.current = at(18, 0, day=11)
+    assert await digests(db, clock, sender).tick() == []
+
+
+async def test_reminders_nudge_silent_teams_but_not_on_rest_days(
+    campaign: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    campaign.ok("an", "/remind at=17:00")
+    campaign.ok("root", "/campaign use road", chat="#t2")
+    campaign.ok("root", "/team bind t2", chat="#t2")
+    campaign.ok("an", "/campaign set restdays=sun")
+    reminders = Reminders(db, clock, Catalogs(), Outbox({"shell": sender}), language="en")
+    clock.current = at(16, 59)
+    assert await reminders.tick() == []
+    campaign.ok("lan", "/report 1 hộ")  # t1 reported; t2 has not
+    clock.current = at(17, 0)
+    due = await reminders.tick()
+    assert [team.code for team, *_ in due] == ["t2"]
+    assert [(key, "Tổ 2" in r.text) for key, r in sender.sent] == [("shell:#t2", True)]
+    assert await reminders.tick() == []  # once a day
+    campaign.ok("root", "/team unbind", chat="#t2")
+    clock.current = at(17, 0, day=11)  # Tuesday: t1 and t2 both silent; t2 no longer bound
+    await reminders.tick()
+    assert {key for key, _ in sender.private} == {"shell:lan", "shell:minh"}
+    clock.current = at(17, 0, day=16)  # a Sunday: rest day
+    assert await reminders.tick() == []
+
+
+async def test_scheduler_jobs_follow_the_database(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    service = digests(db, clock, sender)
+    schedule = Schedule(
+        scheduler, db, service, Reminders(db, clock, Catalogs(), Outbox({"shell": sender}))
+    )
+    clock.current = at(9, 0)
+    await schedule.sync()
+    (job,) = scheduler.get_jobs()
+    assert job.id.startswith("digest:")
+    assert "hour='18', minute='0'" in str(job.trigger)
+    assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
+    subscribed.ok("root", "/digest time 19:30", chat="#leaders")
+    subscribed.ok("an", "/remind at=17:00")
+    await schedule.sync()
+    triggers = {j.id.split(":")[0]: str(j.trigger) for j in scheduler.get_jobs()}
+    assert "hour='19', minute='30'" in triggers["digest"]
+    assert "hour='17', minute='0'" in triggers["remind"]
+    subscribed.ok("root", "/digest off", chat="#leaders")
+    await schedule.sync()
+    assert [j.id.split(":")[0] for j in scheduler.get_jobs()] == ["remind"]
+    with db.session() as session:
+        (subscription,) = session.exec(select(DigestSubscription)).all()
+    assert subscription.at == time(19, 30) and not subscription.enabled
