@@ -1,0 +1,149 @@
+"""The look shared by every chart: phone-sized figures, one font that covers Vietnamese, the
+Okabe–Ito palette, text measuring, and rendering to PNG.
+
+Everything goes through the object-oriented Figure API with explicit font properties, never
+pyplot or rcParams, so charts can be drawn from several threads at once."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from types import MappingProxyType
+from typing import Final
+
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import LayoutEngine
+from matplotlib.textpath import text_to_path
+
+# 6 in at 180 dpi is 1080 px, a phone screen's width in device pixels: the chat apps show the
+# image at about its own size, where a 14 pt label is ~35 px tall.
+WIDTH_IN: Final = 6.0
+DPI: Final = 180
+WIDTH_PT: Final = WIDTH_IN * 72
+MARGIN_PT: Final = 16.0
+
+# Bundled with matplotlib, so present on every host, and it has every Vietnamese glyph.
+FONT_FAMILY: Final = "DejaVu Sans"
+TITLE_SIZE: Final = 19.0
+HEADING_SIZE: Final = 15.0
+TEXT_SIZE: Final = 14.0
+TITLE_SPACING: Final = 1.35  # line pitch, in font sizes
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+# deficiency.
+OKABE_ITO: Final = MappingProxyType(
+    {
+        "black": "#000000",
+        "orange": "#E69F00",
+        "sky_blue": "#56B4E9",
+        "bluish_green": "#009E73",
+        "yellow": "#F0E442",
+        "blue": "#0072B2",
+        "vermillion": "#D55E00",
+        "reddish_purple": "#CC79A7",
+    }
+)
+# Not data: tracks, grid and secondary text stay neutral so the palette carries the meaning.
+TRACK: Final = "#E6E6E6"
+GRID: Final = "#D9D9D9"
+MUTED: Final = "#555555"
+ELLIPSIS: Final = "…"
+
+
+def font(size: float = TEXT_SIZE, *, bold: bool = False) -> FontProperties:
+    return FontProperties(family=FONT_FAMILY, size=size, weight="bold" if bold else "normal")
+
+
+def clean(text: str) -> str:
+    """Composed form: user input may arrive decomposed (base letter + combining marks), which
+    measures wrong and can stack marks badly."""
+    return unicodedata.normalize("NFC", text)
+
+
+def literal(text: str) -> str:
+    """Text as drawn: matplotlib reads a pair of `$` as math, and money formats contain `$`."""
+    return text.replace("$", r"\$")
+
+
+def text_width(text: str, prop: FontProperties) -> float:
+    """Width in points. The measuring fonts are cached per thread by matplotlib."""
+    width, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width)
+
+
+def truncate(text: str, width: float, prop: FontProperties) -> str:
+    """The longest prefix that fits in `width` points, marked with "…"."""
+    if text_width(text, prop) <= width:
+        return text
+    low, high = 0, len(text)  # text[:high] + "…" never fits
+    while high - low > 1:
+        middle = (low + high) // 2
+        if text_width(text[:middle].rstrip() + ELLIPSIS, prop) <= width:
+            low = middle
+        else:
+            high = middle
+    return text[:low].rstrip() + ELLIPSIS
+
+
+def wrap(text: str, width: float, prop: FontProperties) -> list[str]:
+    """Greedy word wrap to `width` points; a single word too long for a line is truncated."""
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width(candidate, prop) <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(truncate(word, width, prop))
+    return lines or [""]
+
+
+def new_figure(height_in: float, *, layout: LayoutEngine | None = None) -> Figure:
+    return Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, layout=layout, facecolor="white")
+
+
+def title_lines(title: str) -> list[str]:
+    return wrap(clean(title), WIDTH_PT - 2 * MARGIN_PT, font(TITLE_SIZE, bold=True))
+
+
+def title_height(title: str) -> float:
+    """Points the title takes from the top edge, with the space under it; needed before the
+    figure exists because the figure's height depends on it."""
+    return MARGIN_PT + len(title_lines(title)) * TITLE_SIZE * TITLE_SPACING + 12
+
+
+def add_title(fig: Figure, title: str) -> None:
+    """The wrapped title at the top left, in the space `title_height` reserved."""
+    fig.text(
+        MARGIN_PT / WIDTH_PT,
+        1 - MARGIN_PT / (fig.get_figheight() * 72),
+        literal("\n".join(title_lines(title))),
+        fontproperties=font(TITLE_SIZE, bold=True),
+        ha="left",
+        va="top",
+        linespacing=TITLE_SPACING / 1.2,
+    )
+
+
+def message_figure(title: str, message: str) -> Figure:
+    """What a chart shows when there is nothing to draw: the title and a short message."""
+    height_pt = title_height(title) + 90
+    fig = new_figure(height_pt / 72)
+    add_title(fig, title)
+    fig.text(
+        0.5,
+        45 / height_pt,
+        literal(clean(message)),
+        fontproperties=font(HEADING_SIZE),
+        color=MUTED,
+        ha="center",
+        va="center",
+    )
+    return fig
+
+
+def render(fig: Figure) -> bytes:
+    """PNG bytes through the Agg canvas that savefig picks for "png"; no file, no pyplot."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    return buffer.getvalue()

@@ -1,0 +1,348 @@
+"""Charts: PNG out, and the figures behind them hold what a leader needs to read on a phone:
+one bar per metric or team, the caller's words and number formats, lines told apart by dash
+pattern, Vietnamese that renders, and nothing that breaks on empty or odd data."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+
+from charts import (
+    MetricBar,
+    Share,
+    Status,
+    Trend,
+    breakdown_chart,
+    breakdown_figure,
+    progress_chart,
+    progress_figure,
+    render,
+    trend_chart,
+    trend_figure,
+)
+
+PNG = b"\x89PNG"
+VIETNAMESE = "Hộ đã vận động — Xã Bình Sơn, Ấp Phước Hòa"
+LEGEND = {
+    "done": "Đã làm",
+    "target": "Mục tiêu",
+    "pace": "Tiến độ cần",
+    "projection": "Dự báo",
+    "today": "Hôm nay",
+}
+START = date(2025, 3, 1)
+DEADLINE = date(2025, 4, 30)
+
+
+def households(value: float) -> str:
+    """Marks its output, so a test can tell the caller's format from anything else."""
+    return f"{value:,.0f}".replace(",", ".") + " hộ"
+
+
+def money(value: float) -> str:
+    return f"{value / 1e9:.1f}".replace(".", ",") + " tỷ ₫"
+
+
+def percent(ratio: float) -> str:
+    return f"{ratio * 100:.0f}%"
+
+
+def tick(day: date) -> str:
+    return f"ngày {day:%d/%m}"
+
+
+def metric(label: str, done: float, target: float | None, status: Status = "on_track") -> MetricBar:
+    return MetricBar(label, done, target, status, f"«{status}»", households)
+
+
+def trend(
+    days: int = 10,
+    *,
+    per_day: float = 50,
+    target: float | None = 2000,
+    deadline: date | None = DEADLINE,
+    projection: bool = True,
+) -> Trend:
+    history = [START + timedelta(days=n) for n in range(days)]
+    totals = [per_day * (n + 1) for n in range(days)]
+    ahead = [(history[-1], totals[-1]), (DEADLINE, 1800.0)] if projection else []
+    return Trend("Hộ đã vận động", history, totals, target, deadline, ahead, households)
+
+
+def axes(fig: Figure) -> Axes:
+    (ax,) = fig.axes
+    return ax
+
+
+def names(fig: Figure) -> list[str]:
+    return [label.get_text() for label in axes(fig).get_yticklabels()]
+
+
+def texts(fig: Figure) -> list[str]:
+    fig.draw_without_rendering()
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def lines(fig: Figure, style: str) -> list[Line2D]:
+    return [line for line in axes(fig).get_lines() if line.get_linestyle() == style]
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+def test_progress_has_one_bar_per_metric_with_its_label_and_status() -> None:
+    bars = [
+        metric("Hộ đã vận động", 1234, 2000),
+        metric("Đường bê tông", 300, 1200, "behind"),
+        metric("Cây xanh", 6000, 4000, "done"),
+        metric("Ngày công", 830, None, "no_target"),
+    ]
+    fig = progress_figure(bars, title="Tiến độ", percent_fmt=percent)
+    ax = axes(fig)
+
+    assert names(fig) == ["Hộ đã vận động", "Đường bê tông", "Cây xanh", "Ngày công"]
+    assert len(ax.patches) == 4
+    widths = [patch.get_width() for patch in ax.patches]
+    assert widths[:2] == pytest.approx([0.617, 0.25])
+    assert widths[2] == pytest.approx(1.2)  # 150 % is drawn capped; the label has the truth
+    assert widths[3] == 0
+    shown = texts(fig)
+    assert "1.234 hộ / 2.000 hộ (62%) — «on_track»" in shown
+    assert "6.000 hộ / 4.000 hộ (150%) — «done»" in shown
+    assert "830 hộ — «no_target»" in shown
+    # Behind is told by its hatching as well as its colour.
+    assert ax.patches[1].get_hatch() and not ax.patches[0].get_hatch()
+    assert ax.patches[0].get_facecolor() != ax.patches[1].get_facecolor()
+
+
+def test_progress_chart_is_a_phone_wide_png() -> None:
+    png = progress_chart([metric("Hộ", 10, 20)], title="Tiến độ", percent_fmt=percent)
+    assert png.startswith(PNG)
+    assert int.from_bytes(png[16:20], "big") == 1080  # IHDR width
+
+
+@pytest.mark.parametrize(
+    ("done", "target", "label"),
+    [
+        (0, 2000, "0 hộ / 2.000 hộ (0%) — «on_track»"),  # nothing reported yet
+        (5, 0, "5 hộ — «on_track»"),  # a zero target has no share
+        (5, None, "5 hộ — «on_track»"),
+        (9000, 10, "9.000 hộ / 10 hộ (90000%) — «on_track»"),
+    ],
+)
+def test_progress_odd_values(done: float, target: float | None, label: str) -> None:
+    fig = progress_figure([metric("Hộ", done, target)], title="Tiến độ", percent_fmt=percent)
+    assert label in texts(fig)
+    assert progress_chart([metric("Hộ", done, target)], title="T", percent_fmt=percent)[:4] == PNG
+
+
+def test_long_progress_labels_wrap_instead_of_running_off() -> None:
+    bar = MetricBar("Tiền", 1.3e9, 2e9, "at_risk", "có nguy cơ chậm tiến độ " * 3, money)
+    fig = progress_figure([bar], title="Tiến độ", percent_fmt=percent)
+    assert any("\n" in text and text.startswith("1,3 tỷ ₫ / 2,0 tỷ ₫") for text in texts(fig))
+
+
+def test_no_metrics_says_so() -> None:
+    assert "—" in texts(progress_figure([], title="Tiến độ", percent_fmt=percent))
+    fig = progress_figure([], title="Tiến độ", percent_fmt=percent, empty_text="Chưa có chỉ tiêu")
+    assert "Chưa có chỉ tiêu" in texts(fig)
+    assert render(fig).startswith(PNG)
+
+
+# --- trend ----------------------------------------------------------------------------------
+
+
+def test_trend_draws_target_dashed_pace_and_projection_dotted_to_the_deadline() -> None:
+    fig = trend_figure(trend(), title="Xu hướng", legend=LEGEND, date_fmt=tick)
+    ax = axes(fig)
+
+    (done,) = lines(fig, "-")[:1]
+    assert list(done.get_ydata()) == [50 * n for n in range(1, 11)]
+    (target,) = lines(fig, "--")
+    assert list(target.get_ydata()) == [2000, 2000]
+    (pace,) = lines(fig, "-.")
+    assert list(pace.get_ydata()) == [0, 2000]
+    (projection,) = lines(fig, ":")
+    assert list(projection.get_xdata()) == [date(2025, 3, 10).toordinal(), DEADLINE.toordinal()]
+    assert ax.get_xlim()[1] >= DEADLINE.toordinal()
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == list(LEGEND.values())
+
+
+def test_trend_ticks_come_from_the_callers_formats() -> None:
+    fig = trend_figure(trend(), title="Xu hướng", legend=LEGEND, date_fmt=tick)
+    fig.draw_without_rendering()
+    ax = axes(fig)
+    values = [label.get_text() for label in ax.get_yticklabels() if label.get_text()]
+    assert values and all(re.fullmatch(r"[\d.]+ hộ", value) for value in values)
+    assert "0 hộ" in values
+    days = [label.get_text() for label in ax.get_xticklabels() if label.get_text()]
+    assert days[0] == "ngày 01/03" and days[-1] == "ngày 30/04"  # start and deadline
+    assert "500 hộ" in texts(fig)  # today's total, labelled directly
+    assert "2.000 hộ" in texts(fig)  # and the target
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"target": None, "deadline": None, "projection": False},
+        {"deadline": None},
+        {"target": None},
+        {"projection": False},
+        {"days": 1},
+        {"days": 1, "per_day": 0, "target": None, "deadline": None, "projection": False},
+        {"per_day": 0, "target": 0},
+    ],
+)
+def test_trend_partial_data(kwargs: dict[str, object]) -> None:
+    data = trend(**kwargs)  # type: ignore[arg-type]
+    fig = trend_figure(data, title="Xu hướng", legend=LEGEND, date_fmt=tick)
+    expected = ["done"]
+    if data.target is not None:
+        expected.append("target")
+        if data.deadline is not None:
+            expected.append("pace")
+    if data.projection:
+        expected.append("projection")
+    expected.append("today")
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [LEGEND[key] for key in expected]
+    assert len(lines(fig, "--")) == (data.target is not None)
+    assert len(lines(fig, ":")) == bool(data.projection)
+    assert trend_chart(data, title="Xu hướng", legend=LEGEND, date_fmt=tick).startswith(PNG)
+
+
+def test_trend_without_history_says_so() -> None:
+    empty = Trend("Hộ", [], [], 100, None, [], households)
+    fig = trend_figure(empty, title="Xu hướng", legend=LEGEND, date_fmt=tick, empty_text="Trống")
+    assert "Trống" in texts(fig)
+
+
+# --- breakdown ------------------------------------------------------------------------------
+
+
+def test_breakdown_sorts_by_share_of_target() -> None:
+    rows = [Share("Đội A", 50, 100), Share("Đội B", 90, 100), Share("Đội C", 500, None)]
+    fig = breakdown_figure(
+        rows, title="Theo đội", fmt=households, percent_fmt=percent, others_label="Khác"
+    )
+    assert names(fig) == ["Đội B", "Đội A", "Đội C"]  # no target: last, with no bar
+    assert [p.get_width() for p in axes(fig).patches] == pytest.approx([0.9, 0.5, 0])
+    assert {"90 hộ (90%)", "50 hộ (50%)", "500 hộ"} <= set(texts(fig))
+
+
+def test_breakdown_without_targets_sorts_by_amount() -> None:
+    rows = [Share("Đội A", 5e8, None), Share("Đội B", 2e9, None), Share("Đội C", 0, None)]
+    fig = breakdown_figure(rows, title="Tiền", fmt=money, percent_fmt=percent, others_label="Khác")
+    assert names(fig) == ["Đội B", "Đội A", "Đội C"]
+    assert [p.get_width() for p in axes(fig).patches] == [2e9, 5e8, 0]
+    assert "2,0 tỷ ₫" in texts(fig)
+
+
+def test_breakdown_of_thousands_keeps_the_top_and_one_others_bar() -> None:
+    rows = [Share(f"Tổ {n}", n % 250, 200) for n in range(3000)]
+    fig = breakdown_figure(
+        rows,
+        title="Theo tổ",
+        fmt=households,
+        percent_fmt=percent,
+        others_label="Các tổ khác",
+        count_fmt=lambda n: f"{n:,}".replace(",", "."),
+    )
+    shown = names(fig)
+    assert len(axes(fig).patches) == len(shown) == 13
+    assert shown[-1] == "Các tổ khác (2.988)"
+    assert all(p.get_width() <= 1.2 for p in axes(fig).patches)
+    assert axes(fig).patches[-1].get_hatch()  # the others bar is set apart, not only by colour
+    png = breakdown_chart(
+        rows, title="Theo tổ", fmt=households, percent_fmt=percent, others_label="Khác", top=5
+    )
+    assert png.startswith(PNG)
+
+
+def test_breakdown_keeps_a_single_leftover_row_as_itself() -> None:
+    rows = [Share(f"Tổ {n}", n, 10) for n in range(4)]
+    fig = breakdown_figure(
+        rows, title="T", fmt=households, percent_fmt=percent, others_label="Khác", top=3
+    )
+    assert names(fig) == ["Tổ 3", "Tổ 2", "Tổ 1", "Tổ 0"]
+
+
+def test_breakdown_truncates_long_names() -> None:
+    long = "Hội Cựu chiến binh Thị trấn Phước Long, Huyện Bù Gia Mập, Tỉnh Bình Phước"
+    fig = breakdown_figure(
+        [Share(long, 1234, 2000)],
+        title="T",
+        fmt=households,
+        percent_fmt=percent,
+        others_label="Khác",
+    )
+    (name,) = names(fig)
+    assert name.endswith("…") and long.startswith(name[:-1].rstrip())
+
+
+def test_breakdown_without_rows_says_so() -> None:
+    fig = breakdown_figure([], title="T", fmt=households, percent_fmt=percent, others_label="Khác")
+    assert "—" in texts(fig)
+
+
+# --- all charts -----------------------------------------------------------------------------
+
+
+def all_figures(title: str) -> list[Figure]:
+    return [
+        progress_figure([metric(title, 10, 20)], title=title, percent_fmt=percent),
+        trend_figure(trend(), title=title, legend=LEGEND, date_fmt=tick),
+        breakdown_figure(
+            [Share(title, 1, 2)], title=title, fmt=money, percent_fmt=percent, others_label=title
+        ),
+    ]
+
+
+def test_vietnamese_renders_without_missing_glyphs() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for fig in all_figures(VIETNAMESE):
+            assert render(fig).startswith(PNG)
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+
+
+def test_text_is_dejavu_and_large_enough_for_a_phone() -> None:
+    for fig in all_figures(VIETNAMESE):
+        assert fig.get_figwidth() * fig.dpi == 1080
+        fig.draw_without_rendering()
+        for text in fig.findobj(Text):
+            if text.get_visible() and text.get_text():
+                assert text.get_fontfamily() == ["DejaVu Sans"], text
+                assert text.get_fontsize() >= 14, text
+
+
+def test_dollar_signs_are_text_not_math() -> None:
+    # A pair of `$` would otherwise be parsed as math, and an odd one fail to parse.
+    for fig in all_figures("Quỹ $5 và $10 $"):
+        assert render(fig).startswith(PNG)
+
+
+def test_charts_render_the_same_from_several_threads() -> None:
+    def draw(n: int) -> bytes:
+        return render(all_figures(f"Đội {n % 2}")[n % 3])
+
+    alone = [draw(n) for n in range(6)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(draw, range(6))) == alone
+
+
+def test_no_pyplot() -> None:
+    # pyplot keeps global figures and state, which worker threads must not share.
+    for source in (Path(__file__).parent.parent / "charts").glob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import) .*$", source.read_text("utf-8"), re.M)
+        assert not [line for line in imports if "pyplot" in line], source
