@@ -138,18 +138,38 @@ def export(
 
 @cli.command()
 def run(config: ConfigOption = None) -> None:
-    """Run the configured adapters and the scheduler (migrations are applied first)."""
+    """Run the configured adapters, the shared HTTP server and the scheduler (migrations are
+    applied first)."""
+    import asyncio
+
+    from bot.runtime import Runtime, run_until_signalled
+
     app = wiring.build(_config(config))
-    enabled = [name for name in ("telegram", "slack") if getattr(app.config, name).enabled]
-    if not enabled:
+    problems = [
+        p
+        for name in ("telegram", "slack")
+        if getattr(app.config, name).enabled
+        for p in getattr(app.config, name).problems()
+    ]
+    if problems:
+        typer.echo("config: " + "; ".join(problems), err=True)
+        raise typer.Exit(2)
+    adapters = []
+    if app.config.slack.enabled:
+        from bot.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(app.config.slack, app.engine))
+    if app.config.telegram.enabled:
+        typer.echo("The Telegram adapter is not built yet; see the README.", err=True)
+        raise typer.Exit(2)
+    if not adapters:
         typer.echo(
             "Nothing to run: configure [telegram] or [slack] in the config file. "
             "For a local chat without any token, use `tiendo shell`.",
             err=True,
         )
         raise typer.Exit(2)
-    typer.echo(f"The {', '.join(enabled)} adapter is not built yet; see the README.", err=True)
-    raise typer.Exit(2)
+    asyncio.run(run_until_signalled(Runtime(app, adapters)))
 
 
 @db_cli.command("upgrade")

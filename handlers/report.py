@@ -270,6 +270,8 @@ def report_form(ctx: Ctx, campaign: Campaign) -> Form:
         title=tr._("Report for {campaign}", campaign=campaign.name),
         command="report",
         fields=tuple(fields),
+        submit=tr._("Send"),
+        cancel=tr._("Cancel"),
     )
 
 

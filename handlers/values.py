@@ -121,7 +121,8 @@ class Form:
     title: str
     command: str  # "report"
     fields: tuple[FormField, ...]
-    intro: str = ""
+    submit: str = "OK"  # button labels, already in the reader's language
+    cancel: str = "Cancel"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,303 @@
+"""The Slack adapter: a Bolt `AsyncApp` that only translates between Slack and the engine.
+
+Slash commands `/report`, `/progress`, `/undo` and `/tiendo <any command>` are acknowledged at
+once (Slack allows 3 s), then run; the answer goes to the channel or, for personal commands,
+ephemerally. A form becomes a modal whose field errors are shown in place; buttons become block
+actions; images and files are uploaded with files_upload_v2. Identity is
+`slack:<team_id>:<user_id>`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import shlex
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import SlackConfig
+from bot.delivery import ChatUnavailable
+from handlers.args import command_line
+from handlers.engine import Engine
+from handlers.values import Form, Ref, Reply, Request
+
+log = logging.getLogger(__name__)
+BUTTON = re.compile(r"^tiendo_button_\d+$")
+FORM = "tiendo_form"
+# Answers only the asker should see; everything else is shown to the channel.
+PERSONAL = {
+    "start",
+    "help",
+    "join",
+    "lang",
+    "me",
+    "myreports",
+    "invite",
+    "role",
+    "audit",
+    "campaign",
+    "metric",
+    "unit",
+    "team",
+    "remind",
+    "confirm",
+    "cancel",
+}
+# Slack refuses these for good: the bot is not (or no longer) allowed in that conversation.
+GONE = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "account_inactive",
+    "user_not_found",
+    "cannot_dm_bot",
+    "team_access_not_granted",
+}
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def blocks(reply: Reply) -> list[dict[str, Any]]:
+    section: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(reply.text)[:3000]}}
+    ]
+    if reply.buttons:
+        section.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"tiendo_button_{i}",
+                        "value": button.command,
+                        "text": {"type": "plain_text", "text": button.label[:75]},
+                    }
+                    for i, button in enumerate(reply.buttons)
+                ],
+            }
+        )
+    return section
+
+
+def modal(form: Form, channel: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": FORM,
+        "private_metadata": json.dumps({"channel": channel, "command": form.command}),
+        "title": {"type": "plain_text", "text": form.title[:24]},
+        "submit": {"type": "plain_text", "text": form.submit[:24]},
+        "close": {"type": "plain_text", "text": form.cancel[:24]},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": field.name,
+                "optional": not field.required,
+                "label": {"type": "plain_text", "text": field.label[:2000]},
+                **(
+                    {"hint": {"type": "plain_text", "text": field.hint[:2000]}}
+                    if field.hint
+                    else {}
+                ),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": field.kind == "text",
+                },
+            }
+            for field in form.fields
+        ],
+    }
+
+
+class SlackSender:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(self, chat: Ref, reply: Reply) -> None:
+        await self._post(chat.id, reply)
+
+    async def send_private(self, user: Ref, reply: Reply) -> None:
+        await self._post(user.id, reply)  # posting to a user id opens the app's DM with them
+
+    async def _post(self, channel: str, reply: Reply) -> None:
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=channel, text=reply.text, blocks=blocks(reply)
+            )
+            await upload(self.client, posted["channel"], reply)
+        except SlackApiError as error:
+            if error.response.get("error") in GONE:
+                raise ChatUnavailable(str(error.response.get("error"))) from error
+            raise
+
+
+async def upload(client: AsyncWebClient, channel: str, reply: Reply) -> None:
+    attachments = [(i.name, i.content, i.caption) for i in reply.images] + [
+        (f.name, f.content, "") for f in reply.files
+    ]
+    for name, content, caption in attachments:
+        await client.files_upload_v2(
+            channel=channel, filename=name, content=content, title=caption or name
+        )
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(self, config: SlackConfig, engine: Engine) -> None:
+        assert config.bot_token is not None
+        self.config = config
+        self.engine = engine
+        client = AsyncWebClient(
+            token=config.bot_token.get_secret_value(), base_url=config.api_base_url
+        )
+        # Rate-limited calls (HTTP 429) wait for Slack's Retry-After, then go again.
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        self.client = client
+        self.sender = SlackSender(client)
+        self.bolt = AsyncApp(
+            signing_secret=config.signing_secret.get_secret_value()
+            if config.signing_secret
+            else None,
+            client=client,
+        )
+        self._socket: Any = None
+        for command in ("/report", "/progress", "/undo", "/tiendo"):
+            self.bolt.command(command)(self._on_command)
+        self.bolt.action(BUTTON)(self._on_button)
+        self.bolt.view(FORM)(self._on_form)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def mount(self, web_app: web.Application) -> None:
+        if self.config.mode == "http":
+            web_app.router.add_post("/slack/events", self._http)
+
+    async def _http(self, request: web.Request) -> web.Response:
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start(self) -> None:
+        if self.config.mode == "socket":
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            assert self.config.app_token is not None
+            self._socket = AsyncSocketModeHandler(
+                self.bolt, self.config.app_token.get_secret_value()
+            )
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+
+    # --- requests -------------------------------------------------------------------------
+    async def _ask(self, request: Request) -> Reply:
+        return await asyncio.to_thread(self.engine.handle, request)
+
+    async def _on_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()  # first, always: Slack shows an error after 3 s without it
+        name, text = command["command"].lstrip("/"), command.get("text", "").strip()
+        if name == "tiendo":
+            head, _, text = text.partition(" ")
+            name = head.lstrip("/").lower() or "help"
+        team, channel = command["team_id"], command["channel_id"]
+        reply = await self._ask(
+            Request(
+                user=Ref("slack", team, command["user_id"]),
+                chat=Ref("slack", team, channel),
+                command=name,
+                args=text.strip(),
+                user_name=command.get("user_name", ""),
+                chat_title=command.get("channel_name", ""),
+                is_group=not channel.startswith("D"),
+                # The trigger id is unique per invocation: a repeated delivery is recorded once.
+                message_id=f"slack:{team}:{command.get('trigger_id', '')}"
+                if command.get("trigger_id")
+                else None,
+            )
+        )
+        if reply.form is not None:
+            await self.client.views_open(
+                trigger_id=command["trigger_id"], view=modal(reply.form, channel)
+            )
+            return
+        await self._answer(respond, channel, name, reply)
+
+    async def _answer(self, respond: AsyncRespond, channel: str, name: str, reply: Reply) -> None:
+        personal = reply.is_error or name in PERSONAL
+        await respond(
+            text=reply.text,
+            blocks=blocks(reply),
+            replace_original=False,
+            response_type="ephemeral" if personal else "in_channel",
+        )
+        try:
+            await upload(self.client, channel, reply)
+        except SlackApiError as error:
+            await respond(
+                text=f"⚠️ {error.response.get('error')}",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    async def _on_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        parsed = command_line(action.get("value", ""))
+        if parsed is None:
+            return
+        team = body["team"]["id"]
+        channel = body.get("channel", {}).get("id") or body["user"]["id"]
+        reply = await self._ask(
+            Request(
+                user=Ref("slack", team, body["user"]["id"]),
+                chat=Ref("slack", team, channel),
+                command=parsed[0],
+                args=parsed[1],
+                user_name=body["user"].get("username", ""),
+                is_group=not channel.startswith("D"),
+            )
+        )
+        await self._answer(respond, channel, parsed[0], reply)
+
+    async def _on_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        answers = {
+            block: values["value"].get("value") for block, values in view["state"]["values"].items()
+        }
+        args = " ".join(
+            f"{name}={shlex.quote(value)}"
+            for name, value in answers.items()
+            if value and value.strip()
+        )
+        team, channel = body["team"]["id"], meta.get("channel") or body["user"]["id"]
+        reply = await self._ask(
+            Request(
+                user=Ref("slack", team, body["user"]["id"]),
+                chat=Ref("slack", team, channel),
+                command=meta.get("command", "report"),
+                args=args,
+                user_name=body["user"].get("username", ""),
+                is_group=not channel.startswith("D"),
+                message_id=f"slack:{team}:view:{view['id']}",
+            )
+        )
+        if reply.is_error:
+            field = reply.error_field if reply.error_field in answers else next(iter(answers))
+            await ack(response_action="errors", errors={field: reply.text[:150]})
+            return
+        await ack()
+        await self.sender.send(Ref("slack", team, channel), reply)
