@@ -17,7 +17,7 @@ from handlers.command import Access, CommandTable
 from handlers.context import Ctx, Settings
 from handlers.errors import N_, Refused, UserError
 from handlers.i18n import LANGUAGES, Catalogs, Translator
-from handlers.values import Reply, Request
+from handlers.values import Ref, Reply, Request
 from storage import queries
 from storage.db import Database
 
@@ -57,6 +57,13 @@ class Engine:
                 ),
                 is_error=True,
             )
+
+    def move_chat(self, old: Ref, new: Ref) -> None:
+        """The platform gave a chat a new id (a Telegram group became a supergroup): its
+        bindings and digest subscriptions follow it."""
+        with self.db.session() as session:
+            queries.move_chat(session, old.key, new.key)
+        log.info("chat %s moved to %s", old, new)
 
     def translator(self, language: str | None) -> Translator:
         lang = language if language in LANGUAGES else self.settings.default_language

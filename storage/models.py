@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 ROLES = ("reporter", "leader", "admin")
@@ -252,3 +252,19 @@ class ReminderDelivery(SQLModel, table=True):
     team_id: int = Field(foreign_key="team.id", primary_key=True)
     local_date: date = Field(primary_key=True)
     sent_at: datetime
+
+
+class InboundUpdate(SQLModel, table=True):
+    """An update a platform delivered, stored before it is acknowledged (Telegram's getUpdates
+    offset or webhook 200) and processed after: a crash loses nothing, and the unique key makes
+    a redelivered update a no-op."""
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (UniqueConstraint("source", "update_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)  # the bot that received it: "telegram:<bot id>"
+    update_id: int = Field(sa_type=BigInteger)
+    payload: str  # the update's JSON, as delivered
+    received_at: datetime
+    processed_at: datetime | None = Field(default=None, index=True)

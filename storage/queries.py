@@ -11,6 +11,7 @@ from storage.models import (
     Account,
     Campaign,
     Chat,
+    DigestSubscription,
     Membership,
     Metric,
     Team,
@@ -145,3 +146,35 @@ def unit_paths(session: Session, campaign_id: int) -> dict[int, str]:
     for unit_id in nodes:
         path(unit_id)  # type: ignore[arg-type]
     return paths
+
+
+def move_chat(session: Session, old_key: str, new_key: str) -> None:
+    """A chat got a new id (a Telegram group upgraded to a supergroup): its campaign, team
+    binding and digest subscriptions follow it. If the new chat was already seen, it keeps what
+    it has and gains what only the old one had."""
+    old = session.exec(select(Chat).where(Chat.key == old_key)).first()
+    if old is None:
+        return
+    new = session.exec(select(Chat).where(Chat.key == new_key)).first()
+    if new is None:
+        old.key, old.is_group = new_key, True
+        session.add(old)
+        return
+    new.campaign_id = new.campaign_id or old.campaign_id
+    new.team_id = new.team_id or old.team_id
+    taken = {
+        s.campaign_id
+        for s in session.exec(
+            select(DigestSubscription).where(DigestSubscription.chat_id == new.id)
+        )
+    }
+    for subscription in session.exec(
+        select(DigestSubscription).where(DigestSubscription.chat_id == old.id)
+    ).all():
+        if subscription.campaign_id in taken:
+            subscription.enabled, subscription.disabled_reason = False, "moved"
+        else:
+            subscription.chat_id = new.id  # type: ignore[assignment]
+        session.add(subscription)
+    old.campaign_id = old.team_id = None
+    session.add_all([old, new])
