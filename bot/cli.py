@@ -160,8 +160,9 @@ def run(config: ConfigOption = None) -> None:
 
         adapters.append(SlackAdapter(app.config.slack, app.engine))
     if app.config.telegram.enabled:
-        typer.echo("The Telegram adapter is not built yet; see the README.", err=True)
-        raise typer.Exit(2)
+        from bot.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(app.config.telegram, app.engine))
     if not adapters:
         typer.echo(
             "Nothing to run: configure [telegram] or [slack] in the config file. "

@@ -62,6 +62,7 @@ class Claim:
     campaign_id: int
     local_date: date
     late: bool
+    chat_title: str = ""
 
 
 def local(campaign: Campaign, now: datetime) -> datetime:
@@ -148,7 +149,15 @@ class Digests:
                 session.flush()
         except IntegrityError:
             return None
-        return Claim(delivery.id, subscription.id, chat.key, subscription.campaign_id, day, late)  # type: ignore[arg-type]
+        return Claim(
+            delivery.id,  # type: ignore[arg-type]
+            subscription.id,  # type: ignore[arg-type]
+            chat.key,
+            subscription.campaign_id,
+            day,
+            late,
+            chat.title,
+        )
 
     # --- sending --------------------------------------------------------------------------
     def render(self, claim: Claim) -> Reply:
@@ -205,7 +214,8 @@ class Digests:
             notice = self.catalogs.translator(language or self.language)._(
                 "The daily digest could not be delivered to {chat} ({reason}), so it is switched "
                 "off there. Add the bot back, then send /digest here in that chat.",
-                chat=claim.chat,
+                # Admins know the group by its name; the key tells apart two of the same name.
+                chat=f"“{claim.chat_title}” ({claim.chat})" if claim.chat_title else claim.chat,
                 reason=reason,
             )
             try:

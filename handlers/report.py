@@ -272,6 +272,9 @@ def report_form(ctx: Ctx, campaign: Campaign) -> Form:
         fields=tuple(fields),
         submit=tr._("Send"),
         cancel=tr._("Cancel"),
+        skip=tr._("Skip"),
+        cancelled=tr._("Cancelled; nothing was recorded."),
+        expired=tr._("The form timed out; nothing was recorded."),
     )
 
 

@@ -121,8 +121,12 @@ class Form:
     title: str
     command: str  # "report"
     fields: tuple[FormField, ...]
-    submit: str = "OK"  # button labels, already in the reader's language
+    # Words the adapter shows around the fields, already in the reader's language.
+    submit: str = "OK"
     cancel: str = "Cancel"
+    skip: str = "Skip"
+    cancelled: str = "Cancelled; nothing was recorded."
+    expired: str = "The form timed out; nothing was recorded."
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,447 @@
+"""The Telegram adapter: python-telegram-bot 22 with a manual lifecycle, translating updates into
+engine requests and replies into messages.
+
+Delivery is at-least-once into the inbox and exactly-once out of it: every update is stored in
+the database before Telegram is told it arrived (the next getUpdates offset, or the webhook's
+200), then processed and marked done. A crash at any moment loses nothing; an update delivered
+again is a no-op in the inbox, and a report is idempotent on its message id anyway."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hmac
+import json
+import logging
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    Message,
+    Update,
+)
+from telegram import Chat as TgChat
+from telegram import User as TgUser
+from telegram.error import Conflict, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import TelegramConfig
+from bot.telegram_form import CANCEL, PICK, SEND, SKIP, Forms, FormSession
+from bot.telegram_send import TelegramSender
+from handlers.args import command_line
+from handlers.engine import Engine
+from handlers.values import Attachment, Ref, Reply, Request
+from storage import inbox
+
+log = logging.getLogger(__name__)
+
+# What the bot listens to; chat_member and reactions are not used.
+ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
+POLL_TIMEOUT: Final = 30  # seconds a getUpdates waits for news
+INBOX_KEEP_DAYS: Final = 8  # Telegram may reuse update ids after a week of silence
+DOCUMENT_LIMIT: Final = 5 * 2**20  # a team CSV is small; anything bigger is a mistake
+COMMAND: Final = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@(\w+))?(?:\s+|$)")
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def user_ref(user: TgUser) -> Ref:
+    return Ref("telegram", "", str(user.id))
+
+
+def chat_ref(chat_id: int) -> Ref:
+    return Ref("telegram", "", str(chat_id))
+
+
+def message_key(message: Message) -> str:
+    return f"telegram:{message.chat_id}:{message.message_id}"
+
+
+class TelegramAdapter:
+    platform = "telegram"
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        engine: Engine,
+        *,
+        form_timeout: float = 600,
+        retry_backoff: float = 0.5,
+        poll_timeout: int = POLL_TIMEOUT,
+    ) -> None:
+        assert config.token is not None
+        self.config = config
+        self.engine = engine
+        self.poll_timeout = poll_timeout
+        base = config.api_base_url.rstrip("/")
+        self.application = (
+            Application.builder()
+            .token(config.token.get_secret_value())
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            # 30 messages/s overall, 20/min per group; a 429 waits `retry_after` and goes again.
+            .rate_limiter(AIORateLimiter(max_retries=5))
+            .get_updates_read_timeout(poll_timeout + 10)
+            .updater(None)  # we fetch updates ourselves, to store them before confirming
+            .build()
+        )
+        self.bot = self.application.bot
+        self.sender = TelegramSender(self.bot, self._moved, backoff=retry_backoff)
+        self.forms = Forms(form_timeout, self._form_expired)
+        self.source = ""  # "telegram:<bot id>", known after getMe
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pruned: datetime | None = None
+        self._register()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def mount(self, web_app: web.Application) -> None:
+        if self.config.mode == "webhook":
+            assert self.config.webhook_url is not None
+            path = urlsplit(self.config.webhook_url).path or "/"
+            web_app.router.add_post(path, self._webhook)
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe: who we are
+        me = self.bot.bot
+        self.source = f"telegram:{me.id}"
+        # Invite codes can now be shared as t.me/<bot>?start=<code> links.
+        self.engine.settings = dataclasses.replace(
+            self.engine.settings, telegram_bot_username=me.username
+        )
+        await self._publish_commands()
+        if self.config.mode == "webhook":
+            assert self.config.webhook_url is not None and self.config.webhook_secret is not None
+            await self.bot.set_webhook(
+                self.config.webhook_url,
+                secret_token=self.config.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await self.bot.delete_webhook()
+            self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
+        await self.application.start()
+        self._tasks.append(asyncio.create_task(self._process(), name="telegram-inbox"))
+        log.info("Telegram: @%s, %s", me.username, self.config.mode)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.forms.close_all()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _publish_commands(self) -> None:
+        """The command menu in both languages; the default scope gets the default language."""
+        topics = self.engine.table.visible_topics()
+        for language in ("vi", "en", None):
+            tr = self.engine.translator(language)
+            commands = [BotCommand(t.name, tr._(t.summary)[:256]) for t in topics]
+            await self.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=language
+            )
+
+    # --- receiving: store first, confirm, then process -------------------------------------
+    async def _poll(self) -> None:
+        offset = 0
+        delay = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except (NetworkError, Conflict) as error:  # Telegram or the network hiccuped
+                log.warning("getUpdates failed (%s); again in %.0fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            delay = 1.0
+            if not updates:
+                continue
+            await self._store([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+            offset = updates[-1].update_id + 1  # confirmed by the next call, after storing
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        assert self.config.webhook_secret is not None
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given, self.config.webhook_secret.get_secret_value()):
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+            update_id = int(data["update_id"])
+        except (ValueError, KeyError, TypeError):
+            return web.Response(status=400)
+        await self._store([(update_id, json.dumps(data))])
+        return web.Response(status=200)  # only now: Telegram keeps resending until it gets it
+
+    async def _store(self, updates: list[tuple[int, str]]) -> None:
+        def write() -> None:
+            with self.engine.db.session() as session:
+                inbox.store(session, self.source, updates, self.engine.clock.now())
+
+        await asyncio.to_thread(write)
+        self._wake.set()
+
+    async def _process(self) -> None:
+        """Work through the inbox: chats in parallel, each chat's updates in order."""
+        while True:
+            self._wake.clear()
+            rows = await asyncio.to_thread(self._pending)
+            if not rows:
+                await self._wake.wait()
+                continue
+            by_chat: defaultdict[int | None, list[tuple[int, Update]]] = defaultdict(list)
+            for row_id, payload in rows:
+                update = Update.de_json(json.loads(payload), self.bot)
+                chat = update.effective_chat
+                by_chat[chat.id if chat else None].append((row_id, update))
+            await asyncio.gather(*(self._process_chat(items) for items in by_chat.values()))
+
+    def _pending(self) -> list[tuple[int, str]]:
+        with self.engine.db.session() as session:
+            now = self.engine.clock.now()
+            if self._pruned is None or now - self._pruned > timedelta(hours=1):
+                inbox.prune(session, now - timedelta(days=INBOX_KEEP_DAYS))
+                self._pruned = now
+            return [(r.id, r.payload) for r in inbox.pending(session, self.source) if r.id]
+
+    async def _process_chat(self, items: list[tuple[int, Update]]) -> None:
+        for row_id, update in items:
+            try:
+                await self.application.process_update(update)
+            except Exception:  # logged; the update is not retried for ever
+                log.exception("update %s failed", update.update_id)
+            await asyncio.to_thread(self._processed, row_id)
+
+    def _processed(self, row_id: int) -> None:
+        with self.engine.db.session() as session:
+            inbox.mark_processed(session, row_id, self.engine.clock.now())
+
+    # --- translating updates into requests ----------------------------------------------
+    def _register(self) -> None:
+        app = self.application
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        # Commands in a text or in the caption of a photo or a document, new or edited.
+        commands = filters.COMMAND | (
+            (filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(r"^/")
+        )
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGES & commands, self._on_command))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
+        app.add_error_handler(self._on_error)
+
+    def _request(
+        self, user: TgUser, chat: TgChat, command: str, args: str = "", **extra: Any
+    ) -> Request:
+        return Request(
+            user=user_ref(user),
+            chat=chat_ref(chat.id),
+            command=command,
+            args=args,
+            user_name=user.full_name,
+            chat_title=chat.effective_name or "",
+            is_group=chat.type != TgChat.PRIVATE,
+            language=(user.language_code or "")[:2] or None,
+            **extra,
+        )
+
+    async def _ask(self, request: Request) -> Reply:
+        return await asyncio.to_thread(self.engine.handle, request)
+
+    async def _on_command(self, update: Update, _context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        text = message.text or message.caption or ""
+        match = COMMAND.match(text)
+        if match is None:
+            return
+        name, addressee = match[1].lower(), match[2]
+        if addressee and addressee.lower() != (self.bot.username or "").lower():
+            return  # `/report@otherbot` in a group is not for us
+        key = message_key(message)
+        edited = update.edited_message is not None
+        if not edited:
+            self.forms.close(message.chat_id, user.id)  # a new command ends a form left open
+        if edited:
+            if name != "report":
+                return  # an edited /help or /team must not run again
+            stamp = int(message.edit_date.timestamp()) if message.edit_date else 0
+            ids = {"message_id": f"{key}:edit:{stamp}", "edits_message_id": key}
+        else:
+            ids = {"message_id": key}
+        request = self._request(
+            user,
+            message.chat,
+            name,
+            text[match.end() :],
+            attachment=await self._attachment(message),
+            **ids,
+        )
+        await self._answer(message.chat, user, await self._ask(request), message.message_id)
+
+    async def _attachment(self, message: Message) -> Attachment | None:
+        if message.photo:
+            # The photo is evidence: kept as Telegram's file id, fetched only when someone looks.
+            photo = message.photo[-1]
+            return Attachment("photo.jpg", b"", "image/jpeg", f"telegram:{photo.file_id}")
+        document = message.document
+        if document is None or (document.file_size or 0) > DOCUMENT_LIMIT:
+            return None
+        data = await (await document.get_file()).download_as_bytearray()
+        return Attachment(
+            document.file_name or "file",
+            bytes(data),
+            document.mime_type or "application/octet-stream",
+            f"telegram:{document.file_id}",
+        )
+
+    async def _answer(
+        self, chat: TgChat, user: TgUser, reply: Reply, reply_to: int | None = None
+    ) -> None:
+        if reply.form is not None:
+            session = self.forms.open(reply.form, chat.id, user.id)
+            if reply.text:
+                await self.sender.deliver(chat.id, Reply(reply.text))
+            await self._step(session)
+            return
+        in_group = chat.type != TgChat.PRIVATE
+        await self.sender.deliver(chat.id, reply, reply_to=reply_to if in_group else None)
+
+    async def _on_callback(self, update: Update, _context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        chat = message.chat if message else None
+        await self._quietly(query.answer())  # stops the button's spinner
+        if chat is None or not query.data:
+            return
+        if query.data.startswith("~"):
+            await self._form_button(query, chat, query.data)
+            return
+        parsed = command_line(query.data)
+        if parsed is None:
+            return
+        reply = await self._ask(self._request(query.from_user, chat, parsed[0], parsed[1]))
+        if message is not None and not reply.buttons and not reply.is_error:
+            # The question is answered: its buttons would only invite a second press.
+            await self._quietly(message.edit_reply_markup(None))
+        await self._answer(chat, query.from_user, reply, message.message_id if message else None)
+
+    async def _on_text(self, update: Update, _context: Context) -> None:
+        message, user = update.message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        session = self.forms.get(message.chat_id, user.id)
+        if session is None:
+            if message.chat.type == TgChat.PRIVATE:  # a lost user: say what the bot does
+                await self._answer(
+                    message.chat, user, await self._ask(self._request(user, message.chat, "start"))
+                )
+            return
+        if session.done:
+            return  # the summary waits for a button
+        session.answer(message.text.strip())
+        self.forms.touch(session)
+        await self._step(session)
+
+    async def _on_migrate(self, update: Update, _context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:  # in the old group
+            await self._moved(chat_ref(message.chat_id), chat_ref(message.migrate_to_chat_id))
+        elif message.migrate_from_chat_id:  # in the new supergroup; a no-op if already moved
+            await self._moved(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat_id))
+
+    async def _moved(self, old: Ref, new: Ref) -> None:
+        await asyncio.to_thread(self.engine.move_chat, old, new)
+
+    async def _on_error(self, update: object, context: Context) -> None:
+        log.error("while handling %s", getattr(update, "update_id", update), exc_info=context.error)
+
+    @staticmethod
+    async def _quietly(call: Any) -> None:
+        """A cosmetic call (answering a button, removing a keyboard) must not stop the work."""
+        try:
+            await call
+        except TelegramError as error:
+            log.info("ignored: %s", error)
+
+    # --- the guided form ----------------------------------------------------------------
+    async def _step(self, session: FormSession) -> None:
+        """Ask the current question, or show the summary when all are answered."""
+        if session.prompt_id is not None:  # the previous question's buttons are spent
+            await self._quietly(
+                self.bot.edit_message_reply_markup(session.chat_id, session.prompt_id)
+            )
+        text, markup = session.summary() if session.done else session.question()
+        sent = await self.sender.deliver(session.chat_id, Reply(text), markup=markup)
+        session.prompt_id = sent[-1].message_id
+
+    async def _form_button(self, query: CallbackQuery, chat: TgChat, data: str) -> None:
+        message = query.message
+        session = self.forms.get(chat.id, query.from_user.id)
+        if session is None or message is None or message.message_id != session.prompt_id:
+            # An old form's button, or someone else's form in a group.
+            if session is None and isinstance(message, Message):
+                await self._quietly(message.edit_reply_markup(None))
+            return
+        self.forms.touch(session)
+        if data == CANCEL:
+            self.forms.close(chat.id, query.from_user.id)
+            await self._quietly(self.bot.edit_message_reply_markup(chat.id, session.prompt_id))
+            await self.sender.deliver(chat.id, Reply(session.form.cancelled))
+        elif data == SEND and session.done:
+            await self._submit(session, query.from_user, chat)
+        elif data == SKIP and not session.done:
+            session.answer(None)
+            await self._step(session)
+        elif data.startswith(PICK) and not session.done:
+            session.answer(data.removeprefix(PICK))
+            await self._step(session)
+
+    async def _submit(self, session: FormSession, user: TgUser, chat: TgChat) -> None:
+        request = self._request(
+            user,
+            chat,
+            session.form.command,
+            session.args(),
+            # The summary message is sent once per form: pressing Send twice records once.
+            message_id=f"telegram:{chat.id}:{session.prompt_id}:form",
+        )
+        reply = await self._ask(request)
+        if reply.is_error:
+            session.ask_again(reply.error_field, reply.text)
+            await self._step(session)
+            return
+        self.forms.close(chat.id, user.id)
+        await self._quietly(self.bot.edit_message_reply_markup(chat.id, session.prompt_id))
+        await self._answer(chat, user, reply)
+
+    async def _form_expired(self, session: FormSession) -> None:
+        if session.prompt_id is not None:
+            await self._quietly(
+                self.bot.edit_message_reply_markup(session.chat_id, session.prompt_id)
+            )
+        try:
+            await self.sender.deliver(session.chat_id, Reply(session.form.expired))
+        except TelegramError as error:
+            log.info("form time-out notice not sent: %s", error)
