@@ -43,10 +43,16 @@ _PRIMITIVES: dict[str, Callable[[Any], bool]] = {
     "Boolean": lambda v: isinstance(v, bool),
 }
 # In the spec every discriminator (type/status/source of a subtype) is described this way.
-_CONSTANT = re.compile(r'(?:, always|, must be) "?([a-z_]+)"?$')
+_CONSTANT = re.compile(r'(?:, always|, must be) "?([a-z0-9_]+)"?$')
 _ATTACH = re.compile(r"attach://([\w-]+)")
 _HTML_TAGS = {"a", "b", "blockquote", "code", "del", "em", "i", "ins", "pre", "s", "span"}
 _HTML_TAGS |= {"strike", "strong", "tg-emoji", "tg-spoiler", "tg-time", "u"}
+# The entity type of each tag whose entity needs no attributes (see _html_entity).
+_HTML_ENTITIES = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic"}
+_HTML_ENTITIES |= {"u": "underline", "ins": "underline", "s": "strikethrough"}
+_HTML_ENTITIES |= {"strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler"}
+_HTML_ENTITIES |= {"span": "spoiler", "code": "code", "pre": "pre", "blockquote": "blockquote"}
+_HTML_ATTRIBUTE = re.compile(r"""([\w-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice"}
 _CHAT_ACTIONS |= {"upload_voice", "upload_document", "choose_sticker", "find_location"}
 _CHAT_ACTIONS |= {"record_video_note", "upload_video_note"}
@@ -278,55 +284,133 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _render_html(text: str) -> str:
-    """The text an HTML-formatted message shows, or the error Telegram gives for it: every `<`
-    must open or close a supported tag, properly nested (a bare `&` or `>` is tolerated)."""
-    shown, stack, pos = [], [], 0
-    for tag in re.finditer(r"<(/?)([^\s>/]*)[^>]*(>?)", text):
-        closing, name, end = tag.groups()
+def _html_entity(name: str, attributes: str, offset: int) -> Obj | None:
+    """The entity an HTML start tag opens (None for a tag that formats nothing), or the error
+    Telegram gives for its attributes."""
+    attrs = {
+        m[1].lower(): html.unescape(next((v for v in m.groups()[1:] if v is not None), ""))
+        for m in _HTML_ATTRIBUTE.finditer(attributes)
+    }
+    if name == "a":
+        return {"type": "text_link", "url": attrs["href"]} if attrs.get("href") else None
+    if name == "span" and attrs.get("class") != "tg-spoiler":
+        raise _violation(
+            f'Bad Request: can\'t parse entities: Tag "span" must have class "tg-spoiler" '
+            f"at byte offset {offset}"
+        )
+    if name == "code" and attrs.get("class", "").startswith("language-"):
+        return {"type": "code", "language": attrs["class"].removeprefix("language-")}
+    if name == "blockquote" and "expandable" in attrs:
+        return {"type": "expandable_blockquote"}
+    if name == "tg-emoji":
+        if not attrs.get("emoji-id"):
+            raise _violation("Bad Request: can't parse entities: Custom emoji identifier expected")
+        return {"type": "custom_emoji", "custom_emoji_id": attrs["emoji-id"]}
+    if name == "tg-time":
+        if not attrs.get("unix", "").isdigit():
+            raise _violation("Bad Request: can't parse entities: Unix time expected in tg-time")
+        entity: Obj = {"type": "date_time", "unix_time": int(attrs["unix"])}
+        return entity | ({"date_time_format": attrs["format"]} if "format" in attrs else {})
+    return {"type": _HTML_ENTITIES[name]}
+
+
+def _render_html(text: str) -> tuple[str, list[Obj]]:
+    """The text an HTML-formatted message shows and its formatting entities (offsets in UTF-16
+    units, as Telegram returns them), or the error Telegram gives for it: every `<` must open or
+    close a supported tag, properly nested (a bare `&` or `>` is tolerated)."""
+    shown: list[str] = []
+    entities: list[Obj] = []
+    stack: list[tuple[str, int, Obj | None]] = []  # open tags: name, start, entity
+    pos = units = 0
+    for tag in re.finditer(r"<(/?)([^\s>]*)([^>]*)(>?)", text):
+        closing, name, attributes, end = tag.groups()
+        name = name.lower()
         offset = len(text[: tag.start()].encode())
         kind = "end" if closing else "start"
-        if not end:
+        # As Telegram: the name runs to a space or `>`; a name cut by the end of the text is
+        # unclosed, a complete one must be supported, and then the tag must end.
+        if not end and not attributes:
             raise _violation(
-                f"Bad Request: can't parse entities: Unclosed tag at byte offset {offset}"
+                f"Bad Request: can't parse entities: Unclosed {kind} tag at byte offset {offset}"
             )
-        if name.lower() not in _HTML_TAGS:
+        if name not in _HTML_TAGS:
             raise _violation(
                 f'Bad Request: can\'t parse entities: Unsupported {kind} tag "{name}" '
                 f"at byte offset {offset}"
             )
-        if not closing:
-            stack.append(name.lower())
-        elif not stack or stack.pop() != name.lower():
+        if not end:
             raise _violation(
-                f"Bad Request: can't parse entities: Unmatched end tag at byte offset {offset}"
+                f"Bad Request: can't parse entities: Unclosed {kind} tag at byte offset {offset}"
             )
-        shown.append(text[pos : tag.start()])
+        # Entities are unescaped before measuring: "&lt;" is one character on screen.
+        segment = html.unescape(text[pos : tag.start()])
+        shown.append(segment)
+        units += _utf16(segment)
         pos = tag.end()
+        if not closing:
+            stack.append((name, units, _html_entity(name, attributes, offset)))
+            continue
+        if not stack:
+            raise _violation(
+                f"Bad Request: can't parse entities: Unexpected end tag at byte offset {offset}"
+            )
+        if stack[-1][0] != name:
+            raise _violation(
+                f"Bad Request: can't parse entities: Unmatched end tag at byte offset {offset}, "
+                f'expected "</{stack[-1][0]}>", found "</{name}>"'
+            )
+        _, start, entity = stack.pop()
+        if entity is None or units == start:
+            continue
+        if name == "code" and stack and stack[-1][0] == "pre":
+            # <pre><code class="language-x">…</code></pre> is one pre entity with a language.
+            pre = stack[-1][2]
+            if pre is not None and "language" in entity:
+                pre["language"] = entity["language"]
+            continue
+        fields = {k: v for k, v in entity.items() if k not in ("type", "language")}
+        if entity["type"] == "pre" and "language" in entity:
+            fields["language"] = entity["language"]
+        entities.append({"type": entity["type"], "offset": start, "length": units - start} | fields)
     if stack:
         raise _violation(
             f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \""
-            f'{stack[-1]}"'
+            f'{stack[-1][0]}"'
         )
-    shown.append(text[pos:])
-    return html.unescape("".join(shown))
+    shown.append(html.unescape(text[pos:]))
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))  # outer before inner, as Telegram
+    return "".join(shown), entities
 
 
-def _shown(params: Obj, key: str, limit: int, *, required: bool) -> str | None:
-    """`params[key]` (text or caption) as Telegram would show it, enforcing its limits."""
+def _formatted(params: Obj, key: str, limit: int, *, required: bool) -> Obj:
+    """`params[key]` (text or caption) as Telegram would show it, enforcing its limits:
+    `{key: shown, entities_key: entities or None}`, or {} for an absent or empty caption."""
+    entities_key = "entities" if key == "text" else f"{key}_entities"
     if key not in params and not required:
-        return None
+        return {}
     parse_mode = params.get("parse_mode")
     if parse_mode is not None and parse_mode.lower() not in ("html", "markdown", "markdownv2"):
         raise _violation(f"Bad Request: unsupported parse_mode {parse_mode!r}")
     raw = params.get(key, "")
-    shown = (_render_html(raw) if parse_mode and parse_mode.lower() == "html" else raw).strip()
+    if parse_mode and parse_mode.lower() == "html":
+        full, entities = _render_html(raw)
+    else:  # Markdown is not parsed by the fake: its text is shown as sent
+        full, entities = raw, list(params.get(entities_key) or [])
+    # Telegram trims the text; entities move with it and are cut to what is left.
+    shown = full.strip()
+    lead, length = _utf16(full) - _utf16(full.lstrip()), _utf16(shown)
+    trimmed = []
+    for entity in entities:
+        start = max(entity["offset"] - lead, 0)
+        end = min(entity["offset"] + entity["length"] - lead, length)
+        if end > start:
+            trimmed.append(entity | {"offset": start, "length": end - start})
     if required and not shown:
         raise _violation("Bad Request: message text is empty")
-    if _utf16(shown) > limit:
+    if length > limit:
         what = "message caption" if key == "caption" else "message"
-        raise _violation(f"Bad Request: {what} is too long ({_utf16(shown)} > {limit})")
-    return shown
+        raise _violation(f"Bad Request: {what} is too long ({length} > {limit})")
+    return {key: shown, entities_key: trimmed or None} if shown else {}
 
 
 def _inline_keyboard(markup: Obj | None) -> Obj | None:
@@ -626,8 +710,11 @@ class FakeTelegram:
             content["document"] = self._document(stored.file)
         if caption is not None:
             content |= {"caption": caption} | _with_entities("caption_entities", caption)
-        if reply_to is not None:
-            content["reply_to_message"] = self._locate(reply_to).wire
+        if reply_to is not None:  # Telegram nests replies one level deep only
+            target = self._locate(reply_to).wire
+            content["reply_to_message"] = {
+                k: v for k, v in target.items() if k != "reply_to_message"
+            }
         stored.wire = self._new_message(chat, user, content)
         self._history[chat["id"]].append(stored)
         return self._queue({"message": stored.wire})
@@ -740,7 +827,7 @@ class FakeTelegram:
         message: Obj = {"message_id": message_id, "date": int(time.time()), "chat": chat}
         if sender is not None:
             message["from"] = sender
-        return message | content
+        return message | {k: v for k, v in content.items() if v is not None}
 
     def _locate(self, message: Obj) -> _Stored:
         for stored in self._history.get(message["chat"]["id"], []):
@@ -874,6 +961,7 @@ class FakeTelegram:
         limit = min(max(p.get("limit", 100), 1), 100)
         self._poller += 1  # a newer getUpdates ends this one, as on Telegram
         me = self._poller
+        self._notify()  # wakes the poll this one replaces, so it fails now, not at its timeout
         loop = asyncio.get_running_loop()
         deadline = loop.time() + p.get("timeout", 0)
         while not self._updates and not self._closing and loop.time() < deadline:
@@ -978,19 +1066,18 @@ class FakeTelegram:
         return stored
 
     def _captioned(self, params: Obj) -> Obj:
-        caption = _shown(params, "caption", 1024, required=False)
-        return {"caption": caption} if caption else {}
+        return _formatted(params, "caption", 1024, required=False)
 
     async def _send_message(self, call: Call) -> Obj:
-        text = _shown(call.params, "text", 4096, required=True)
-        return self._post(call, {"text": text}).wire
+        return self._post(call, _formatted(call.params, "text", 4096, required=True)).wire
 
-    def _input_file(self, call: Call, value: str | Upload) -> _File:
-        """The file a parameter names: an upload, an attach:// part, or a known file_id."""
+    def _input_file(self, call: Call, value: str | Upload, kind: str) -> _File:
+        """The file a parameter names: an upload, an attach:// part, or a known file_id;
+        `kind` is "photo" or "document"."""
         if isinstance(value, str) and value.startswith("attach://"):
             value = call.files[value.removeprefix("attach://")]
         if isinstance(value, Upload):
-            folder = "photos" if call.method == "sendPhoto" else "documents"
+            folder = "photos" if kind == "photo" else "documents"
             return self._store_file(value.data, value.filename, value.content_type, folder)
         if value.startswith(("http://", "https://")):
             raise _violation("sending files by URL is not implemented by the fake")
@@ -999,12 +1086,12 @@ class FakeTelegram:
         return self._files[value]
 
     async def _send_photo(self, call: Call) -> Obj:
-        file = self._input_file(call, call.params["photo"])
+        file = self._input_file(call, call.params["photo"], "photo")
         content = {"photo": self._photo_sizes(file)} | self._captioned(call.params)
         return self._post(call, content, file).wire
 
     async def _send_document(self, call: Call) -> Obj:
-        file = self._input_file(call, call.params["document"])
+        file = self._input_file(call, call.params["document"], "document")
         content = {"document": self._document(file)} | self._captioned(call.params)
         return self._post(call, content, file).wire
 
@@ -1020,7 +1107,7 @@ class FakeTelegram:
         group_id = str(self._next())
         sent = []
         for item in media:
-            file = self._input_file(call, item["media"])
+            file = self._input_file(call, item["media"], item["type"])
             content = self._captioned(item) | {"media_group_id": group_id}
             content[item["type"]] = (
                 self._photo_sizes(file) if item["type"] == "photo" else self._document(file)
@@ -1038,6 +1125,10 @@ class FakeTelegram:
         p = call.params
         if "inline_message_id" in p:
             raise _violation("inline messages are not implemented by the fake")
+        if "chat_id" not in p or "message_id" not in p:  # the spec's "required if …"
+            raise _violation(
+                "Bad Request: chat_id and message_id are required without an inline_message_id"
+            )
         try:
             stored = self._locate({"chat": self._chat(p["chat_id"]), "message_id": p["message_id"]})
         except KeyError:
@@ -1047,8 +1138,8 @@ class FakeTelegram:
         return stored
 
     def _edited(self, stored: _Stored, call: Call, content: Obj) -> Obj:
-        """Applies an edit; Telegram refuses one that changes nothing. Without reply_markup,
-        an edit removes the inline keyboard."""
+        """Applies an edit; Telegram refuses one that changes nothing (text, formatting and
+        keyboard alike). Without reply_markup, an edit removes the inline keyboard."""
         markup = _inline_keyboard(call.params.get("reply_markup"))
         old = {k: stored.wire.get(k) for k in content} | {"markup": stored.wire.get("reply_markup")}
         if old == content | {"markup": markup}:
@@ -1057,8 +1148,10 @@ class FakeTelegram:
                 "Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message",
             )
-        wire = {k: v for k, v in stored.wire.items() if k != "reply_markup"}
-        stored.wire = wire | content | {"edit_date": int(time.time())}
+        # A None in `content` removes the field (the entities of a now unformatted text).
+        wire = {k: v for k, v in stored.wire.items() if k != "reply_markup" and k not in content}
+        new = {k: v for k, v in content.items() if v is not None}
+        stored.wire = wire | new | {"edit_date": int(time.time())}
         if markup:
             stored.wire["reply_markup"] = markup
         stored.markup, stored.params = markup, call.params
@@ -1068,8 +1161,7 @@ class FakeTelegram:
         stored = self._bot_message(call, "edit")
         if "text" not in stored.wire:
             raise _ApiError(400, "Bad Request: there is no text in the message to edit")
-        text = _shown(call.params, "text", 4096, required=True)
-        return self._edited(stored, call, {"text": text})
+        return self._edited(stored, call, _formatted(call.params, "text", 4096, required=True))
 
     async def _edit_message_reply_markup(self, call: Call) -> Obj:
         return self._edited(self._bot_message(call, "edit"), call, {})
@@ -1095,6 +1187,8 @@ class FakeTelegram:
         file = self._files.get(call.params["file_id"])
         if file is None:
             raise _ApiError(400, "Bad Request: invalid file_id")
+        if len(file.data) > 20 * 2**20:  # bots may download files up to 20 MB only
+            raise _ApiError(400, "Bad Request: file is too big")
         return file.as_file()
 
     async def _get_chat(self, call: Call) -> Obj:
