@@ -81,3 +81,8 @@ def parse_date(text: str, today: date) -> date:
 def format_date(d: date, lang: str) -> str:
     """vi `01/03/2025` (which parse_date reads back), en `1 Mar 2025`."""
     return babel_format_date(d, "dd/MM/yyyy" if lang == "vi" else "d MMM y", locale=lang)
+
+
+def format_short_date(d: date, lang: str) -> str:
+    """Without the year, for chart axes: vi `01/03`, en `1 Mar`."""
+    return babel_format_date(d, "dd/MM" if lang == "vi" else "d MMM", locale=lang)

@@ -4,12 +4,13 @@ where and when it goes (/digest, /remind)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
 from sqlmodel import Session, select
 
-from handlers import display
+from handlers import display, visuals
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
 from handlers.forecast import Calendar, Forecast, forecast, silent_teams
@@ -20,13 +21,6 @@ from storage.models import Campaign, DigestSubscription, Metric, Reminder, Team,
 
 DEFAULT_AT = time(18, 0)
 TOP = 3
-STATUS_TEXT = {
-    "on_track": N_("on track"),
-    "at_risk": N_("at risk"),
-    "behind": N_("behind"),
-    "done": N_("target met"),
-    "no_target": N_("no target"),
-}
 STATUS_MARK = {"on_track": "✅", "at_risk": "⚠️", "behind": "🔴", "done": "🎉", "no_target": "•"}
 
 
@@ -60,13 +54,21 @@ def calendar_of(campaign: Campaign) -> Calendar:
     )
 
 
+def metric_digests(
+    session: Session, campaign: Campaign, today: date, metrics: Iterable[Metric]
+) -> list[MetricDigest]:
+    calendar = calendar_of(campaign)
+    digests = []
+    for metric in metrics:
+        daily = progress.daily_series(session, metric.id, campaign.start_date, today)  # type: ignore[arg-type]
+        digests.append(MetricDigest(metric, forecast(daily, metric.target, calendar, today), daily))
+    return digests
+
+
 def collect(session: Session, campaign: Campaign, today: date) -> DigestData:
     assert campaign.id is not None
     calendar = calendar_of(campaign)
-    metrics = []
-    for metric in queries.metrics(session, campaign.id):
-        daily = progress.daily_series(session, metric.id, campaign.start_date, today)  # type: ignore[arg-type]
-        metrics.append(MetricDigest(metric, forecast(daily, metric.target, calendar, today), daily))
+    metrics = metric_digests(session, campaign, today, queries.metrics(session, campaign.id))
     teams = {t.id: t for t in queries.teams(session, campaign.id)}
     last = progress.last_report_days(session, campaign.id)
     silent = sorted(
@@ -156,7 +158,7 @@ def text(tr: Translator, data: DigestData, *, late: bool = False) -> str:
             )
         if f.projected is not None:
             details.append(tr._("done by {date} at this pace", date=tr.date(f.projected)))
-        details.append(tr._(STATUS_TEXT[f.status]))
+        details.append(display.status(tr, f.status))
         lines.append("   " + " · ".join(details))
     if data.expected:
         lines.append(
@@ -199,10 +201,33 @@ def text(tr: Translator, data: DigestData, *, late: bool = False) -> str:
     return "\n".join(lines)
 
 
+# --- the charts ----------------------------------------------------------------------------
+def charts(session: Session, tr: Translator, data: DigestData) -> list[visuals.Chart]:
+    """Progress of every metric, the trend of the main one (the first with a target) and the
+    teams on the metric the leaders are ranked by."""
+    if not data.metrics:
+        return []
+    main = next((item for item in data.metrics if item.forecast.target), data.metrics[0])
+    campaign, today = data.campaign, data.today
+    return [
+        visuals.progress_chart(
+            tr, campaign, today, [(item.metric, item.forecast) for item in data.metrics]
+        ),
+        visuals.trend_chart(tr, campaign, today, main.metric, main.forecast, main.daily),
+        visuals.breakdown_chart(
+            session, tr, campaign, today, data.ranked_by or main.metric, "team"
+        ),
+    ]
+
+
 def build(
     session: Session, tr: Translator, campaign: Campaign, today: date, *, late: bool = False
 ) -> Reply:
-    return Reply(text(tr, collect(session, campaign, today), late=late))
+    data = collect(session, campaign, today)
+    return Reply(
+        text(tr, data, late=late),
+        images=tuple(visuals.image(chart) for chart in charts(session, tr, data)),
+    )
 
 
 # --- commands ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.errors import N_
+from handlers.forecast import Status
 from handlers.i18n import Translator
 from storage.models import Metric, Team
 
@@ -12,6 +13,14 @@ UNIT_NAMES: dict[str, tuple[str, str]] = {
     "house": (N_("house"), N_("houses")),
     "person": (N_("person"), N_("people")),
     "meeting": (N_("meeting"), N_("meetings")),
+}
+
+STATUS_TEXT: dict[Status, str] = {
+    "on_track": N_("on track"),
+    "at_risk": N_("at risk"),
+    "behind": N_("behind"),
+    "done": N_("target met"),
+    "no_target": N_("no target"),
 }
 
 
@@ -49,6 +58,10 @@ def of_target(tr: Translator, metric: Metric, total: float, target: float | None
 
 def team_name(team: Team) -> str:
     return f"{team.name} ({team.code})"
+
+
+def status(tr: Translator, status: Status) -> str:
+    return tr._(STATUS_TEXT[status])
 
 
 def rate(tr: Translator, metric: Metric, per_day: float) -> str:

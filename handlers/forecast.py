@@ -55,6 +55,7 @@ class Forecast:
     required: float | None  # per working day from tomorrow to the deadline; None without one
     projected: date | None  # when the target is reached at the current rate
     status: Status
+    at_deadline: float | None  # the total by the deadline at the current rate
 
 
 def forecast(
@@ -66,18 +67,31 @@ def forecast(
     worked = calendar.working_days(window_start, today)
     recent = sum(v for d, v in daily.items() if window_start <= d <= today)
     rate = recent / worked if worked else 0.0
+    left = (
+        None
+        if calendar.deadline is None
+        else calendar.working_days(today + timedelta(days=1), calendar.deadline)
+    )
+    at_deadline = None if left is None else total + rate * left
     if not target:
-        return Forecast(daily.get(today, 0.0), total, None, None, rate, None, None, "no_target")
+        return Forecast(
+            daily.get(today, 0.0), total, None, None, rate, None, None, "no_target", at_deadline
+        )
     remaining = target - total
     if remaining <= 0:
         return Forecast(
-            daily.get(today, 0.0), total, target, total / target, rate, 0.0, None, "done"
+            daily.get(today, 0.0),
+            total,
+            target,
+            total / target,
+            rate,
+            0.0,
+            None,
+            "done",
+            at_deadline,
         )
     projected = calendar.add_working_days(today, math.ceil(remaining / rate)) if rate > 0 else None
-    required = None
-    if calendar.deadline is not None:
-        left = calendar.working_days(today + timedelta(days=1), calendar.deadline)
-        required = remaining / left if left else math.inf
+    required = None if left is None else (remaining / left if left else math.inf)
     return Forecast(
         daily.get(today, 0.0),
         total,
@@ -87,6 +101,7 @@ def forecast(
         required,
         projected,
         _status(rate, required),
+        at_deadline,
     )
 
 

@@ -63,6 +63,9 @@ class Translator:
     def date(self, day: date) -> str:
         return dates.format_date(day, self.lang)
 
+    def short_date(self, day: date) -> str:
+        return dates.format_short_date(day, self.lang)
+
     def percent(self, ratio: float) -> str:
         return format_percent(ratio, format="#,##0.#%", locale=self.lang)
 

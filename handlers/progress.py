@@ -1,9 +1,9 @@
-"""/progress: where the campaign stands, for my team and for everyone (text; the digest issue
-adds the chart and the projections)."""
+"""/progress: where the campaign stands, for my team and for everyone: the text, the progress
+chart, and with by= the breakdown chart of the first metric shown."""
 
 from __future__ import annotations
 
-from handlers import display
+from handlers import digest, display, visuals
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
 from handlers.values import Reply
@@ -82,9 +82,12 @@ def show(ctx: Ctx) -> Reply:
                 for m in metrics
             )
             lines.append(tr._("Your team {team}: {figures}", team=team.name, figures=figures))
+    items = digest.metric_digests(ctx.session, campaign, today, metrics)
+    shown = [visuals.progress_chart(tr, campaign, today, [(i.metric, i.forecast) for i in items])]
     if by is not None:
         lines.extend(_breakdown(ctx, campaign, metrics[0], by))
-    return Reply("\n".join(lines))
+        shown.append(visuals.breakdown_chart(ctx.session, tr, campaign, today, metrics[0], by))
+    return Reply("\n".join(lines), images=tuple(visuals.image(chart) for chart in shown))
 
 
 def _breakdown(ctx: Ctx, campaign: Campaign, metric: Metric, by: str) -> list[str]:

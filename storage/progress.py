@@ -76,6 +76,21 @@ def unit_rollup(session: Session, campaign_id: int, metric_id: int) -> dict[int,
     return roll_up({u: t or 0.0 for u, t in rows}, unit_parents(session, campaign_id))  # type: ignore[misc]
 
 
+def unit_targets(session: Session, campaign_id: int, metric_id: int) -> dict[int, float]:
+    """Target per unit including every sub-unit: the sum of its teams' own targets."""
+    rows = session.exec(
+        select(Team.unit_id, func.sum(TeamTarget.target))
+        .join(TeamTarget, col(TeamTarget.team_id) == Team.id)
+        .where(
+            Team.campaign_id == campaign_id,
+            TeamTarget.metric_id == metric_id,
+            col(Team.unit_id).is_not(None),
+        )
+        .group_by(Team.unit_id)
+    ).all()
+    return roll_up({u: t or 0.0 for u, t in rows}, unit_parents(session, campaign_id))  # type: ignore[misc]
+
+
 def daily_series(session: Session, metric_id: int, first: date, last: date) -> dict[date, float]:
     rows = session.exec(
         select(CampaignDayTotal.day, CampaignDayTotal.total).where(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.dates import format_date, parse_date, take_date
+from handlers.dates import format_date, format_short_date, parse_date, take_date
 from handlers.errors import UserError
 
 TODAY = date(2025, 3, 10)
@@ -86,6 +86,8 @@ def test_parse_date_rejects(text: str) -> None:
 def test_format_date() -> None:
     assert format_date(date(2025, 3, 1), "vi") == "01/03/2025"
     assert format_date(date(2025, 3, 1), "en") == "1 Mar 2025"
+    assert format_short_date(date(2025, 3, 1), "vi") == "01/03"
+    assert format_short_date(date(2025, 3, 1), "en") == "1 Mar"
 
 
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))

@@ -22,6 +22,7 @@ def test_behind_without_rest_days() -> None:
     f = forecast(days(MON, date(2025, 3, 9), 5), 100, cal, date(2025, 3, 9))
     assert (f.today, f.total, f.ratio, f.rate, f.required) == (5, 35, 0.35, 5, 13)
     assert f.projected == date(2025, 3, 22) and f.status == "behind"
+    assert f.at_deadline == 60  # 35 + 5 a day over those 5 days
 
 
 def test_rest_days_are_not_counted() -> None:
@@ -34,6 +35,7 @@ def test_rest_days_are_not_counted() -> None:
     assert (f.total, f.rate) == (70, 10)
     assert math.isclose(f.required or 0, 130 / 11)
     assert f.status == "at_risk" and f.projected == date(2025, 3, 25)
+    assert f.at_deadline == 180  # 70 + 10 a day over the 11 working days
 
 
 def test_on_track_and_no_deadline() -> None:
@@ -45,6 +47,7 @@ def test_on_track_and_no_deadline() -> None:
         days(MON, date(2025, 3, 9), 5), 100, Calendar(MON, None), date(2025, 3, 9)
     )
     assert open_ended.required is None and open_ended.status == "on_track"
+    assert open_ended.at_deadline is None
     assert open_ended.projected == date(2025, 3, 22)
 
 
