@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import typer
 
 from bot import app as wiring
 from bot.config import Config, ConfigError, load_config
 from bot.shell import Shell
+from handlers import digest as daily_digest
 from handlers.values import Attachment, Ref, Reply, Request
+from storage import queries
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -97,12 +101,17 @@ def demo(
     config: ConfigOption = None,
     seed: Annotated[int, typer.Option(help="Random seed of the generated history.")] = 7,
 ) -> None:
-    """Create a realistic demo campaign with two months of history and print its progress."""
+    """Create a realistic demo campaign with two months of history, print its progress and
+    write today's digest (text and charts) to the files folder."""
     from bot.demo import create_demo
 
     app = _operator_app(config)
     code = create_demo(app, seed=seed)
     _as_operator(app, code, "progress", "by=unit")
+    out = app.config.files.dir / "demo-digest"
+    typer.echo(f"\nToday's digest, as the leaders get it, in {out}:")
+    for path in _write_digest(app, code, None, app.config.defaults.language, out):
+        typer.echo(str(path))
 
 
 @cli.command("import-teams")
@@ -134,6 +143,51 @@ def export(
     for file in reply.files:
         (out / file.name).write_bytes(file.content)
         typer.echo(str(out / file.name))
+
+
+@cli.command("digest")
+def digest_command(
+    campaign: Annotated[str, typer.Option(help="Campaign code.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the text and charts to.")],
+    day: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="The digest's date (default today); team standings are always today's.",
+        ),
+    ] = None,
+    lang: Annotated[
+        Literal["vi", "en"] | None, typer.Option(help="Language (default from the config).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Render a campaign's daily digest (text and PNG charts) without posting it."""
+    app = _operator_app(config)
+    language = lang or app.config.defaults.language
+    for path in _write_digest(app, campaign, day.date() if day else None, language, out):
+        typer.echo(str(path))
+
+
+def _write_digest(app: wiring.App, code: str, day: date | None, lang: str, out: Path) -> list[Path]:
+    """The digest of campaign `code` on `day` (default: today where the campaign is) as a text
+    file and its charts in `out`; returns their paths."""
+    with app.db.session() as session:
+        campaign = queries.campaign_by_code(session, code)
+        if campaign is None:
+            typer.echo(f"There is no campaign {code!r}.", err=True)
+            raise typer.Exit(1)
+        day = day or app.engine.clock.now().astimezone(ZoneInfo(campaign.timezone)).date()
+        tr = app.engine.catalogs.translator(lang)
+        reply = daily_digest.build(session, tr, campaign, day)
+    out.mkdir(parents=True, exist_ok=True)
+    text = out / f"digest-{campaign.code}-{day.isoformat()}.txt"
+    text.write_text(reply.text + "\n", "utf-8")
+    paths = [text]
+    for image in reply.images:
+        paths.append(out / image.name)
+        paths[-1].write_bytes(image.content)
+    return paths
 
 
 @cli.command()
@@ -171,6 +225,32 @@ def run(config: ConfigOption = None) -> None:
         )
         raise typer.Exit(2)
     asyncio.run(run_until_signalled(Runtime(app, adapters)))
+
+
+@cli.command("slack-manifest")
+def slack_manifest(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Public HTTPS address of `tiendo run` (its [server] behind the reverse "
+            "proxy); Slack posts to <url>/slack/events."
+        ),
+    ] = None,
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Socket Mode instead: no public address.")
+    ] = False,
+) -> None:
+    """Print the Slack app manifest to paste into api.slack.com/apps → Create New App → From a
+    manifest (JSON)."""
+    from bot.slack_manifest import manifest, render
+
+    if socket == (url is not None):
+        typer.echo("Give either --url https://… (HTTP mode) or --socket.", err=True)
+        raise typer.Exit(2)
+    if url is not None and not url.startswith("https://"):
+        typer.echo("--url must start with https://: Slack only posts to HTTPS.", err=True)
+        raise typer.Exit(2)
+    typer.echo(render(manifest(url)), nl=False)
 
 
 @db_cli.command("upgrade")

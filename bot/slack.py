@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import SlackConfig
 from bot.delivery import ChatUnavailable
 from handlers.args import command_line
+from handlers.command import CommandTable
 from handlers.engine import Engine
 from handlers.values import Form, Ref, Reply, Request
 
@@ -60,6 +61,17 @@ GONE = {
     "cannot_dm_bot",
     "team_access_not_granted",
 }
+
+
+def slash_commands(table: CommandTable) -> list[str]:
+    """The topics the table gives their own slash command, and /tiendo for all the rest."""
+    return [t.name for t in table.visible_topics() if t.slack_slash] + ["tiendo"]
+
+
+def unescape(text: str) -> str:
+    """Slash command text arrives escaped (the manifest sets should_escape so that mentions
+    come as <@U…>); what the user typed as &, < or > comes back as itself."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def escape(text: str) -> str:
@@ -172,8 +184,8 @@ class SlackAdapter:
             client=client,
         )
         self._socket: Any = None
-        for command in ("/report", "/progress", "/undo", "/tiendo"):
-            self.bolt.command(command)(self._on_command)
+        for command in slash_commands(engine.table):
+            self.bolt.command(f"/{command}")(self._on_command)
         self.bolt.action(BUTTON)(self._on_button)
         self.bolt.view(FORM)(self._on_form)
 
@@ -194,11 +206,21 @@ class SlackAdapter:
             self._socket = AsyncSocketModeHandler(
                 self.bolt, self.config.app_token.get_secret_value()
             )
+            try:
+                # The client retries a failed connect forever, only logging: ask for the first
+                # WebSocket URL here so a wrong app token stops the start with Slack's error.
+                client = self._socket.client
+                client.wss_uri = await client.issue_new_wss_url()
+            except BaseException:
+                await self.stop()
+                raise
             await self._socket.connect_async()
 
     async def stop(self) -> None:
-        if self._socket is not None:
-            await self._socket.close_async()
+        if self._socket is None:
+            return
+        socket, self._socket = self._socket, None
+        await socket.close_async()
 
     # --- requests -------------------------------------------------------------------------
     async def _ask(self, request: Request) -> Reply:
@@ -208,7 +230,7 @@ class SlackAdapter:
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()  # first, always: Slack shows an error after 3 s without it
-        name, text = command["command"].lstrip("/"), command.get("text", "").strip()
+        name, text = command["command"].lstrip("/"), unescape(command.get("text", "")).strip()
         if name == "tiendo":
             head, _, text = text.partition(" ")
             name = head.lstrip("/").lower() or "help"

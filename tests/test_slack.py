@@ -10,18 +10,21 @@ from typing import Any
 import aiohttp
 import pytest
 from pydantic import SecretStr
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from bot.app import App
 from bot.config import Config, SlackConfig
+from bot.delivery import ChatUnavailable
 from bot.runtime import Runtime
-from bot.slack import SlackAdapter
+from bot.slack import SlackAdapter, SlackSender
 from handlers.clock import FixedClock
 from handlers.context import Settings
 from handlers.engine import Engine
 from handlers.i18n import Catalogs
 from handlers.table import build_table
-from handlers.values import Ref, Reply
+from handlers.values import Image, Ref, Reply
 from storage.db import Database
 from storage.models import Report
 from tests.fakes.slack_api import BOT_TOKEN, CHANNEL_ID, TEAM_ID, FakeSlack, SignedRequests
@@ -153,6 +156,10 @@ async def test_a_campaign_is_run_from_slack(slack: Workspace) -> None:
     assert [r.status for r in slack.reports()] == ["retracted"]
     progress = await slack.command("", command="/progress", user=BOB)
     assert "luỹ kế 0 / 500 hộ" in progress["text"]
+    # The chart goes up after the answer, into the same channel.
+    (chart,) = await slack.fake.wait_for(lambda: slack.fake.uploads or None)
+    assert chart.filename.startswith("progress-road-") and chart.content.startswith(b"\x89PNG")
+    assert chart.channel == CHANNEL_ID
 
 
 async def test_errors_are_ephemeral_and_mentions_name_users(slack: Workspace) -> None:
@@ -250,12 +257,6 @@ async def test_exports_and_files_are_uploaded(slack: Workspace) -> None:
 
 
 async def test_the_sender_obeys_rate_limits_and_reports_gone_channels(slack: Workspace) -> None:
-    from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.delivery import ChatUnavailable
-    from bot.slack import SlackSender
-
     client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.fake.api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     sender = SlackSender(client)
@@ -263,6 +264,15 @@ async def test_the_sender_obeys_rate_limits_and_reports_gone_channels(slack: Wor
     await sender.send(Ref("slack", TEAM_ID, CHANNEL_ID), Reply("📊 Tổng hợp"))
     assert [m.text for m in slack.fake.messages(CHANNEL_ID)] == ["📊 Tổng hợp"]
     assert [c.method for c in slack.fake.calls].count("chat.postMessage") == 2
+    # A digest: the text as blocks, then each chart uploaded to the channel.
+    charts = (Image("progress.png", b"\x89PNG 1", "Tiến độ"), Image("trend.png", b"\x89PNG 2"))
+    await sender.send(Ref("slack", TEAM_ID, CHANNEL_ID), Reply("📊 Ngày 10/03", images=charts))
+    assert slack.fake.messages(CHANNEL_ID)[-1].blocks[0]["text"]["text"] == "📊 Ngày 10/03"
+    uploads = await slack.fake.wait_for(lambda: slack.fake.uploads[1:] and slack.fake.uploads)
+    assert [(u.filename, u.title, u.channel) for u in uploads] == [
+        ("progress.png", "Tiến độ", CHANNEL_ID),
+        ("trend.png", "trend.png", CHANNEL_ID),
+    ]
     with pytest.raises(ChatUnavailable):
         await sender.send(Ref("slack", TEAM_ID, "C0GONE"), Reply("x"))
 
@@ -273,3 +283,11 @@ async def test_health(slack: Workspace) -> None:
         session.get(slack.url.replace("/slack/events", "/healthz")) as response,
     ):
         assert response.status == 200 and (await response.json())["adapters"] == ["slack"]
+
+
+async def test_escaped_command_text_is_read_as_typed(slack: Workspace) -> None:
+    await set_up(slack)
+    # With should_escape, Slack sends what the user typed as & < > as entities.
+    await slack.command('2 hộ note="Ấp 1 &amp; Ấp 2 &lt;xong&gt;"', command="/report", user=BOB)
+    (saved,) = slack.reports()
+    assert saved.note == "Ấp 1 & Ấp 2 <xong>"

@@ -1,8 +1,11 @@
 """A fake Slack for tests, since Slack cannot be reached from here.
 
 `FakeSlack` is a Web API server on 127.0.0.1 that the real slack-sdk clients (and so Bolt) talk
-to over HTTP with Slack's wire format; it records what they sent. `SignedRequests` builds the
-requests Slack sends to an app, signed as Slack signs them, to drive a Bolt app over HTTP.
+to over HTTP with Slack's wire format; it records what they sent. It also speaks Socket Mode:
+`apps.connections.open` hands out a WebSocket URL on the same server, which greets with `hello`,
+delivers envelopes and records the app's acknowledgements. `SignedRequests` builds the requests
+Slack sends to an app, signed as Slack signs them, to drive a Bolt app over HTTP;
+`socket_envelope` turns one of them into what Slack sends over a Socket Mode connection instead.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import hmac
 import itertools
 import json
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -30,6 +34,7 @@ TEAM_DOMAIN = "tiendo-test"
 BOT_USER_ID = "UBOT"
 BOT_ID = "B0BOT"
 BOT_TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-1-A0TEST-1-test"  # app-level token, for Socket Mode
 APP_ID = "A0TEST"
 CHANNEL_ID = "C0GENERAL"
 USER_ID = "U0ALICE"
@@ -79,6 +84,14 @@ class Response:
 
 
 @dataclass(frozen=True)
+class Ack:
+    """What the app sent back over Socket Mode for one envelope."""
+
+    envelope_id: str
+    payload: JSON | None  # e.g. {"response_action": "errors", …} for a view submission
+
+
+@dataclass(frozen=True)
 class _Failure:
     status: int
     error: str
@@ -96,16 +109,21 @@ class _ApiError(Exception):
 
 
 class FakeSlack:
-    """One workspace (team T0TEST, bot UBOT, token xoxb-test) behind a local Web API.
+    """One workspace (team T0TEST, bot UBOT, token xoxb-test, app token xapp-1-…) behind a
+    local Web API.
 
     Use as `async with FakeSlack() as fake:` and give clients `base_url=fake.api_url`.
     """
 
-    def __init__(self, *, token: str = BOT_TOKEN) -> None:
+    def __init__(self, *, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
         self.token = token
+        self.app_token = app_token
         self.calls: list[Call] = []
         self.uploads: list[Upload] = []
         self.responses: list[Response] = []
+        self.acks: list[Ack] = []
+        self.socket_messages: list[JSON] = []  # everything apps sent over Socket Mode
+        self.connections = 0  # Socket Mode connections accepted so far
         self.channels: dict[str, JSON] = {}
         self.users: dict[str, JSON] = {}
         self.base_url = ""
@@ -115,9 +133,12 @@ class FakeSlack:
         self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._tickets: set[str] = set()
+        self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._connections_open,
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
@@ -139,6 +160,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/link/", self._link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -151,6 +173,8 @@ class FakeSlack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -209,6 +233,10 @@ class FakeSlack:
         return [m for m in self._messages if m.channel == channel]
 
     @property
+    def open_sockets(self) -> int:
+        return len(self._sockets)
+
+    @property
     def views(self) -> list[JSON]:
         """Opened views in order, as last updated."""
         return list(self._views.values())
@@ -264,20 +292,26 @@ class FakeSlack:
         for key in _JSON_FIELDS:
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
-        # slack-sdk sends the token as a Bearer header; the legacy `token` field still works.
+        # slack-sdk sends the token as a Bearer header; the legacy `token` field still works,
+        # except for the app-level token, which Slack only takes from the header.
         auth = request.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
-        token = token or params.pop("token", None)
+        header = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        field = params.pop("token", None)
         self.calls.append(Call(method, params))
-        response = self._answer(method, token, params)
+        response = self._answer(method, header or field, params, from_header=bool(header))
         await self._notify()
         return response
 
-    def _answer(self, method: str, token: str | None, params: JSON) -> web.Response:
-        if token is None:
+    def _answer(
+        self, method: str, token: str | None, params: JSON, *, from_header: bool
+    ) -> web.Response:
+        if token is None or (token == self.app_token and not from_header):
             return _error("not_authed")
-        if token != self.token:
-            return _error("invalid_auth")
+        # apps.connections.open wants the app-level token; everything else the bot token.
+        wanted = self.app_token if method == "apps.connections.open" else self.token
+        if token != wanted:
+            known = token in (self.token, self.app_token)
+            return _error("not_allowed_token_type" if known else "invalid_auth")
         if self._failures[method]:
             failure = self._failures[method].popleft()
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
@@ -315,6 +349,79 @@ class FakeSlack:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    # --- Socket Mode
+
+    async def send_envelope(self, envelope_type: str, payload: JSON) -> str:
+        """Delivers `payload` over the newest Socket Mode connection, as Slack does; returns
+        the envelope id to wait for the app's ack with."""
+        if not self._sockets:
+            raise AssertionError("no Socket Mode connection is open")
+        envelope_id = str(uuid.uuid4())
+        envelope: JSON = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            # Whether the ack may carry a payload: a slash command's message, a view's
+            # response_action. Block actions are answered through their response_url instead.
+            "accepts_response_payload": envelope_type == "slash_commands"
+            or payload.get("type") == "view_submission",
+        }
+        if envelope_type == "events_api":  # only events are retried, and say so
+            envelope |= {"retry_attempt": 0, "retry_reason": ""}
+        await self._sockets[-1].send_json(envelope)
+        return envelope_id
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5) -> Ack:
+        ack = await self.wait_for(
+            lambda: next((a for a in self.acks if a.envelope_id == envelope_id), None), timeout
+        )
+        assert ack is not None  # wait_for only returns a truthy result
+        return ack
+
+    async def disconnect(self, reason: str = "refresh_requested") -> None:
+        """Asks the app to reconnect, as Slack does before it recycles a connection."""
+        if not self._sockets:
+            raise AssertionError("no Socket Mode connection is open")
+        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake"}}
+        await self._sockets[-1].send_json(message)
+
+    def _connections_open(self, params: JSON) -> JSON:
+        ticket = str(uuid.uuid4())
+        self._tickets.add(ticket)
+        ws_url = self.base_url.replace("http://", "ws://", 1)
+        return {"url": f"{ws_url}/link/?ticket={ticket}&app_id={APP_ID}"}
+
+    async def _link(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self._tickets:  # each URL from apps.connections.open works once
+            return web.Response(status=401, text="invalid or used ticket")
+        self._tickets.remove(ticket)
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        self.connections += 1
+        hello = {
+            "type": "hello",
+            "num_connections": len(self._sockets),
+            "debug_info": {"host": "fake", "build_number": 1, "approximate_connection_time": 18060},
+            "connection_info": {"app_id": APP_ID},
+        }
+        await socket.send_json(hello)
+        await self._notify()
+        try:
+            async for frame in socket:
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                message = json.loads(frame.data)
+                self.socket_messages.append(message)
+                if "envelope_id" in message:
+                    self.acks.append(Ack(message["envelope_id"], message.get("payload")))
+                await self._notify()
+        finally:
+            self._sockets.remove(socket)
+            await self._notify()
+        return socket
 
     # --- Web API methods
 
@@ -776,6 +883,17 @@ class SignedRequests:
 
     def _json(self, body: JSON, **options: Unpack[SignOptions]) -> SlackRequest:
         return self.sign(json.dumps(body).encode(), "application/json", **options)
+
+
+def socket_envelope(request: SlackRequest) -> tuple[str, JSON]:
+    """The envelope type and payload Slack sends over Socket Mode for what it would otherwise
+    POST as `request`: the same fields, as a JSON object instead of a form."""
+    if request.headers["Content-Type"] == "application/json":
+        return "events_api", json.loads(request.body)
+    fields = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
+    if "payload" in fields:
+        return "interactive", json.loads(fields["payload"])
+    return "slash_commands", fields
 
 
 async def _post(session: aiohttp.ClientSession, url: str, request: SlackRequest) -> tuple[int, Any]:
