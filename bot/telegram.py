@@ -171,10 +171,17 @@ class TelegramAdapter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
                 continue
-            delay = 1.0
             if not updates:
+                delay = 1.0
                 continue
-            await self._store([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+            try:
+                await self._store([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+            except Exception:  # the database is away: fetch the same updates again later
+                log.exception("could not store updates; again in %.0fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            delay = 1.0
             offset = updates[-1].update_id + 1  # confirmed by the next call, after storing
 
     async def _webhook(self, request: web.Request) -> web.Response:
@@ -202,16 +209,20 @@ class TelegramAdapter:
         """Work through the inbox: chats in parallel, each chat's updates in order."""
         while True:
             self._wake.clear()
-            rows = await asyncio.to_thread(self._pending)
-            if not rows:
-                await self._wake.wait()
-                continue
-            by_chat: defaultdict[int | None, list[tuple[int, Update]]] = defaultdict(list)
-            for row_id, payload in rows:
-                update = Update.de_json(json.loads(payload), self.bot)
-                chat = update.effective_chat
-                by_chat[chat.id if chat else None].append((row_id, update))
-            await asyncio.gather(*(self._process_chat(items) for items in by_chat.values()))
+            try:
+                rows = await asyncio.to_thread(self._pending)
+                if not rows:
+                    await self._wake.wait()
+                    continue
+                by_chat: defaultdict[int | None, list[tuple[int, Update]]] = defaultdict(list)
+                for row_id, payload in rows:
+                    update = Update.de_json(json.loads(payload), self.bot)
+                    chat = update.effective_chat
+                    by_chat[chat.id if chat else None].append((row_id, update))
+                await asyncio.gather(*(self._process_chat(items) for items in by_chat.values()))
+            except Exception:  # the database is away: what is stored waits for it
+                log.exception("inbox processing failed; again in 1s")
+                await asyncio.sleep(1)
 
     def _pending(self) -> list[tuple[int, str]]:
         with self.engine.db.session() as session:

@@ -25,6 +25,7 @@ from handlers.engine import Engine
 from handlers.i18n import Catalogs
 from handlers.table import build_table
 from handlers.values import Image, Ref, Reply
+from storage import inbox
 from storage.db import Database
 from storage.models import Chat, DigestSubscription, InboundUpdate, Report, Team
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
@@ -454,3 +455,23 @@ async def test_teams_are_imported_from_a_document_and_exported_as_one(bot: Bot) 
     (export,) = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, admin, "/export"))
     assert export["file_name"] == "tiendo-road-2025-03-10.csv"
     assert (export["document"] or b"").decode("utf-8-sig").startswith("id,date,team,")
+
+
+async def test_an_update_the_database_could_not_take_is_fetched_again(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await join(bot)
+    store, failures = inbox.store, [RuntimeError("database is away")]
+
+    def flaky(*args: Any, **kwargs: Any) -> int:
+        if failures:
+            raise failures.pop()
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", flaky)
+    update = bot.fake.push_message(bot.reporter_chat, bot.reporter, "/report 4 hộ")
+    await bot.processed(update)
+    assert failures == [] and len(bot.reports()) == 1
+    # The offset was not moved past the update until it was stored.
+    offsets = [c.params.get("offset", 0) for c in bot.fake.calls_of("getUpdates")]
+    assert offsets.count(update["update_id"]) >= 2  # asked for again after the failure
