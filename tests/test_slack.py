@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
@@ -125,7 +125,14 @@ async def slack(db: Database, clock: FixedClock) -> AsyncIterator[Workspace]:
             await runtime.stop()
 
 
-async def set_up(slack: Workspace) -> None:
+class SlashCommands(Protocol):
+    """Either way of reaching the app: signed HTTP requests or Socket Mode envelopes."""
+
+    async def command(self, text: str, *, user: str = ..., command: str = ...) -> Any: ...
+
+
+async def set_up(slack: SlashCommands) -> None:
+    """A superadmin sets up campaign `road`; BOB joins team t1 with an invite code."""
     for line in (
         'campaign new road "Đường Bình Sơn Đông" start=2025-02-01',
         'metric add households "Hộ đã vận động" unit=household target=500 aliases=hộ',

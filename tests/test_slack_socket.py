@@ -43,6 +43,7 @@ from tests.fakes.slack_api import (
     SignedRequests,
     socket_envelope,
 )
+from tests.test_slack import set_up
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 # Slack acks must arrive within 3 s; leave room for a slow CI machine but stay below it.
@@ -158,21 +159,6 @@ async def running(
 async def slack(db: Database, clock: FixedClock) -> AsyncIterator[Workspace]:
     async with running(db, clock) as (workspace, _):
         yield workspace
-
-
-async def set_up(slack: Workspace) -> None:
-    for line in (
-        'campaign new road "Đường Bình Sơn Đông" start=2025-02-01',
-        'metric add households "Hộ đã vận động" unit=household target=500 aliases=hộ',
-        'metric add vnd "Tiền đóng góp" unit=VND target=2tỷ aliases=tiền',
-        'team add t1 "Tổ 1"',
-    ):
-        answer = await slack.command(line)
-        assert not answer["text"].startswith(("⚠️", "⛔")), answer["text"]
-    invite = await slack.command("invite t1")
-    code = invite["text"].split()[2].rstrip(":")
-    joined = await slack.command(f"join {code}", user=BOB)
-    assert "Tổ 1" in joined["text"]
 
 
 async def test_the_fake_speaks_socket_mode_as_documented() -> None:
