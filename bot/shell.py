@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from handlers.args import command_line
+from handlers.args import command_line, form_args
 from handlers.engine import Engine
 from handlers.values import Attachment, Button, Form, Ref, Reply, Request
 
@@ -141,8 +141,7 @@ class Shell:
             if answer.strip():
                 answers[entry.name] = answer.strip()
         for _ in range(3):
-            args = " ".join(f"{name}={shlex.quote(value)}" for name, value in answers.items())
-            reply = self.engine.handle(self.request(form.command, args))
+            reply = self.engine.handle(self.request(form.command, form_args(answers)))
             self.show(reply)
             if not (reply.is_error and reply.error_field in answers):
                 return reply

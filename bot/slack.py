@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import re
-import shlex
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackConfig
 from bot.delivery import ChatUnavailable
-from handlers.args import command_line
+from handlers.args import command_line, form_args
 from handlers.command import CommandTable
 from handlers.engine import Engine
 from handlers.values import Form, Ref, Reply, Request
@@ -300,18 +299,13 @@ class SlackAdapter:
         answers = {
             block: values["value"].get("value") for block, values in view["state"]["values"].items()
         }
-        args = " ".join(
-            f"{name}={shlex.quote(value)}"
-            for name, value in answers.items()
-            if value and value.strip()
-        )
         team, channel = body["team"]["id"], meta.get("channel") or body["user"]["id"]
         reply = await self._ask(
             Request(
                 user=Ref("slack", team, body["user"]["id"]),
                 chat=Ref("slack", team, channel),
                 command=meta.get("command", "report"),
-                args=args,
+                args=form_args(answers),
                 user_name=body["user"].get("username", ""),
                 is_group=not channel.startswith("D"),
                 message_id=f"slack:{team}:view:{view['id']}",

@@ -13,7 +13,6 @@ import dataclasses
 import hmac
 import json
 import logging
-import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -42,7 +41,7 @@ from telegram.ext import (
 from bot.config import TelegramConfig
 from bot.telegram_form import CANCEL, PICK, SEND, SKIP, Forms, FormSession
 from bot.telegram_send import TelegramSender
-from handlers.args import command_line
+from handlers.args import command_line, form_args
 from handlers.engine import Engine
 from handlers.values import Attachment, Ref, Reply, Request
 from storage import inbox
@@ -54,7 +53,6 @@ ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT: Final = 30  # seconds a getUpdates waits for news
 INBOX_KEEP_DAYS: Final = 8  # Telegram may reuse update ids after a week of silence
 DOCUMENT_LIMIT: Final = 5 * 2**20  # a team CSV is small; anything bigger is a mistake
-COMMAND: Final = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@(\w+))?(?:\s+|$)")
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -280,28 +278,27 @@ class TelegramAdapter:
         if message is None or user is None:
             return
         text = message.text or message.caption or ""
-        match = COMMAND.match(text)
-        if match is None:
+        parsed = command_line(text)
+        if parsed is None:
             return
-        name, addressee = match[1].lower(), match[2]
+        name, args = parsed
+        addressee = text.split(maxsplit=1)[0].partition("@")[2]
         if addressee and addressee.lower() != (self.bot.username or "").lower():
             return  # `/report@otherbot` in a group is not for us
         key = message_key(message)
-        edited = update.edited_message is not None
-        if not edited:
-            self.forms.close(message.chat_id, user.id)  # a new command ends a form left open
-        if edited:
+        if update.edited_message is not None:
             if name != "report":
                 return  # an edited /help or /team must not run again
             stamp = int(message.edit_date.timestamp()) if message.edit_date else 0
             ids = {"message_id": f"{key}:edit:{stamp}", "edits_message_id": key}
         else:
+            self.forms.close(message.chat_id, user.id)  # a new command ends a form left open
             ids = {"message_id": key}
         request = self._request(
             user,
             message.chat,
             name,
-            text[match.end() :],
+            args,
             attachment=await self._attachment(message),
             **ids,
         )
@@ -434,7 +431,7 @@ class TelegramAdapter:
             user,
             chat,
             session.form.command,
-            session.args(),
+            form_args(session.answers),
             # The summary message is sent once per form: pressing Send twice records once.
             message_id=f"telegram:{chat.id}:{session.prompt_id}:form",
         )

@@ -8,7 +8,6 @@ checked by the engine like any other; a field the engine rejects is asked again.
 from __future__ import annotations
 
 import asyncio
-import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -59,12 +58,6 @@ class FormSession:
         self.fixing = field_name in names
         self.index = names.index(field_name) if field_name in names else 0
         self.error = error
-
-    def args(self) -> str:
-        """The command's arguments, `name=value` for each answer."""
-        return " ".join(
-            f"{name}={shlex.quote(value)}" for name, value in self.answers.items() if value.strip()
-        )
 
     def question(self) -> tuple[str, InlineKeyboardMarkup]:
         f, form = self.current, self.form

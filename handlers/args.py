@@ -4,6 +4,7 @@ curly quotes from a phone keyboard count as quotes, and an unbalanced quote is a
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from handlers.errors import N_, UserError
@@ -52,12 +53,22 @@ class Args:
         return self.words[index] if index < len(self.words) else None
 
 
+def form_args(answers: Mapping[str, str | None]) -> str:
+    """A filled form as the command line it stands for: `name=value` per answered field, quoted
+    so split_words reads each value back whole."""
+    return " ".join(
+        f"{name}={shlex.quote(value.strip())}"
+        for name, value in answers.items()
+        if value and value.strip()
+    )
+
+
 def command_line(text: str) -> tuple[str, str] | None:
     """`/report@tiendo_bot 12 hộ` → ("report", "12 hộ"); None if the text is not a command.
     Used for typed lines and for button presses alike."""
     text = text.strip()
-    if not text.startswith("/") or len(text) < 2:
+    if not text.startswith("/") or len(text) < 2 or text[1].isspace():
         return None
-    head, _, rest = text[1:].partition(" ")
+    head, *rest = text[1:].split(maxsplit=1)  # the arguments may start on the next line
     name = head.split("@", 1)[0].lower()
-    return (name, rest.strip()) if name else None
+    return (name, rest[0] if rest else "") if name else None
