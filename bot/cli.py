@@ -6,16 +6,13 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 import typer
 
 from bot import app as wiring
 from bot.config import Config, ConfigError, load_config
 from bot.shell import Shell
-from handlers import digest as daily_digest
 from handlers.values import Attachment, Ref, Reply, Request
-from storage import queries
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -172,16 +169,13 @@ def digest_command(
 def _write_digest(app: wiring.App, code: str, day: date | None, lang: str, out: Path) -> list[Path]:
     """The digest of campaign `code` on `day` (default: today where the campaign is) as a text
     file and its charts in `out`; returns their paths."""
-    with app.db.session() as session:
-        campaign = queries.campaign_by_code(session, code)
-        if campaign is None:
-            typer.echo(f"There is no campaign {code!r}.", err=True)
-            raise typer.Exit(1)
-        day = day or app.engine.clock.now().astimezone(ZoneInfo(campaign.timezone)).date()
-        tr = app.engine.catalogs.translator(lang)
-        reply = daily_digest.build(session, tr, campaign, day)
+    try:
+        reply, day = app.digests.render_campaign(code, day, lang)
+    except LookupError:
+        typer.echo(f"There is no campaign {code!r}.", err=True)
+        raise typer.Exit(1) from None
     out.mkdir(parents=True, exist_ok=True)
-    text = out / f"digest-{campaign.code}-{day.isoformat()}.txt"
+    text = out / f"digest-{code.lower()}-{day.isoformat()}.txt"
     text.write_text(reply.text + "\n", "utf-8")
     paths = [text]
     for image in reply.images:
@@ -198,33 +192,21 @@ def run(config: ConfigOption = None) -> None:
 
     from bot.runtime import Runtime, run_until_signalled
 
-    app = wiring.build(_config(config))
-    problems = [
-        p
-        for name in ("telegram", "slack")
-        if getattr(app.config, name).enabled
-        for p in getattr(app.config, name).problems()
-    ]
+    settings = _config(config)
+    platforms = [getattr(settings, name) for name in ("telegram", "slack")]
+    problems = [p for platform in platforms if platform.enabled for p in platform.problems()]
     if problems:
         typer.echo("config: " + "; ".join(problems), err=True)
         raise typer.Exit(2)
-    adapters = []
-    if app.config.slack.enabled:
-        from bot.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(app.config.slack, app.engine))
-    if app.config.telegram.enabled:
-        from bot.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app.config.telegram, app.engine))
-    if not adapters:
+    if not any(platform.enabled for platform in platforms):
         typer.echo(
             "Nothing to run: configure [telegram] or [slack] in the config file. "
             "For a local chat without any token, use `tiendo shell`.",
             err=True,
         )
         raise typer.Exit(2)
-    asyncio.run(run_until_signalled(Runtime(app, adapters)))
+    app = wiring.build(settings, adapters=True)
+    asyncio.run(run_until_signalled(Runtime(app)))
 
 
 @cli.command("slack-manifest")
@@ -258,7 +240,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations (safe to run any time)."""
     settings = _config(config)
     wiring.build(settings)
-    typer.echo(f"Database is up to date: {settings.database.url.split('@')[-1]}")
+    typer.echo(f"Database is up to date: {settings.redacted()['database']['url']}")
 
 
 def main() -> None:

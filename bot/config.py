@@ -24,10 +24,9 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from handlers.values import PLATFORMS
+from storage.db import is_database_url, without_password
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PREFIX = "TIENDO_"
@@ -72,9 +71,7 @@ class DatabaseConfig(_Section):
     def _parseable(cls, url: str) -> str:
         # Checked here so a typo is reported as `database.url`, not as a SQLAlchemy traceback.
         # The URL is not echoed: it may carry a password.
-        try:
-            make_url(url)
-        except ArgumentError:
+        if not is_database_url(url):
             raise ValueError(
                 "not a database URL (e.g. 'sqlite:///tiendo.db' or "
                 "'postgresql+psycopg://user@host/db')"
@@ -113,6 +110,8 @@ class ServerConfig(_Section):
 
 class TelegramConfig(_Section):
     token: OptionalSecret = None
+    # The bot's @username (without @), for t.me invite links; the shell shows them too.
+    username: OptionalStr = None
     api_base_url: str = "https://api.telegram.org"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: OptionalStr = None
@@ -121,6 +120,17 @@ class TelegramConfig(_Section):
     @property
     def enabled(self) -> bool:
         return self.token is not None
+
+    @property
+    def bot_id(self) -> str:
+        """The numeric id every token starts with (`<bot id>:<secret>`): names the inbox."""
+        assert self.token is not None
+        return self.token.get_secret_value().split(":", 1)[0]
+
+    @property
+    def deep_link_base(self) -> str | None:
+        username = (self.username or "").lstrip("@")
+        return f"https://t.me/{username}?start=" if self.enabled and username else None
 
     def problems(self) -> list[str]:
         """What the chosen mode still lacks; empty when the adapter can start. Not a validator,
@@ -169,7 +179,7 @@ class Config(_Section):
             for key, value in section:
                 if isinstance(value, SecretStr):
                     shown[section_name][key] = "***"
-        shown["database"]["url"] = make_url(self.database.url).render_as_string(hide_password=True)
+        shown["database"]["url"] = without_password(self.database.url)
         return shown
 
 

@@ -1,11 +1,15 @@
-"""Sending without a user's request (digests, reminders, notices): each adapter provides a
-Sender for its platform; the Outbox routes by the platform of the chat or user."""
+"""What every platform adapter offers the rest of the bot: HTTP routes and a lifecycle for the
+runtime, and a Sender for messages nobody asked for (digests, reminders, notices), which the
+Outbox routes by the platform of the chat or user."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from handlers.values import Ref, Reply
+from handlers.values import Platform, Ref, Reply
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 class ChatUnavailable(Exception):
@@ -17,6 +21,18 @@ class Sender(Protocol):
     async def send(self, chat: Ref, reply: Reply) -> None: ...
 
     async def send_private(self, user: Ref, reply: Reply) -> None: ...
+
+
+class Adapter(Protocol):
+    platform: Platform
+    sender: Sender
+
+    def mount(self, web_app: web.Application) -> None:
+        """Add HTTP routes (webhooks, Slack events) before the shared server starts."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class Outbox:

@@ -6,13 +6,13 @@ which some teams have fallen silent."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, time, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import App
 from handlers.values import Ref, Request
 from storage import queries, reports
-from storage.models import Account, Membership, TeamMember
 
 CODE = "duong-bsd"
 DAYS = 60
@@ -61,15 +61,16 @@ def create_demo(app: App, *, seed: int = 7) -> str:
             return CODE
     rng = random.Random(seed)
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
-    today = app.engine.clock.now().astimezone(tz).date()
+    today = app.clock.now().astimezone(tz).date()
     start, deadline = today - timedelta(days=DAYS - 1), today + timedelta(days=40)
-    admin, chat = Ref("shell", "", "admin"), Ref("shell", "", "demo")
 
-    def run(line: str) -> None:
+    def run(line: str, user: str = "admin", name: str = "admin") -> str:
         command, _, args = line.lstrip("/").partition(" ")
-        reply = app.engine.handle(Request(admin, chat, command, args, user_name="admin"))
+        me = Ref("shell", "", user)
+        reply = app.engine.handle(Request(me, me, command, args, user_name=name, language="en"))
         if reply.is_error:
             raise RuntimeError(f"demo set-up failed at {line!r}: {reply.text}")
+        return reply.text
 
     run(
         f'/campaign new {CODE} "Đường Bình Sơn Đông" start={start.isoformat()} '
@@ -86,30 +87,30 @@ def create_demo(app: App, *, seed: int = 7) -> str:
             code = f"{village}-t{n}"
             run(f'/team add {code} "Tổ {n} {village_name}" unit={village}')
             run(f"/team target {code} households {rng.choice((30, 40, 50))}")
+            # One reporter per team, joining with an invite code as a real one would.
+            invite = run(f"/invite {code} uses=1")
+            reporter = NAMES[len(team_codes) % len(NAMES)]
+            join = re.search(r"/join \S+", invite)
+            assert join is not None, invite
+            run(join.group(), user=code, name=reporter)
             team_codes.append(code)
     _history(app, rng, team_codes, start, today, tz)
     return CODE
 
 
-def _history(app: App, rng: random.Random, team_codes: list[str], start, today, tz) -> None:  # type: ignore[no-untyped-def]
+def _history(
+    app: App, rng: random.Random, team_codes: list[str], start: date, today: date, tz: ZoneInfo
+) -> None:
     with app.db.session() as session:
         campaign = queries.campaign_by_code(session, CODE)
         assert campaign is not None and campaign.id is not None
         metrics = {m.key: m.id for m in queries.metrics(session, campaign.id)}
         silent = set(rng.sample(team_codes, 4))  # these stop reporting a few days ago
-        now = app.engine.clock.now()
-        for index, code in enumerate(team_codes):
+        for code in team_codes:
             team = queries.team_by_code(session, campaign.id, code)
+            reporter = queries.account_by_ref(session, Ref("shell", "", code))
             assert team is not None and team.id is not None
-            reporter = Account(
-                key=f"shell:{code}", display_name=NAMES[index % len(NAMES)], created_at=now
-            )
-            session.add(reporter)
-            session.flush()
-            session.add(
-                Membership(account_id=reporter.id, campaign_id=campaign.id, role="reporter")
-            )
-            session.add(TeamMember(account_id=reporter.id, team_id=team.id))
+            assert reporter is not None and reporter.id is not None
             zeal = rng.uniform(0.5, 0.95)
             last_day = today - timedelta(days=rng.randint(3, 6)) if code in silent else today
             day = start

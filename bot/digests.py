@@ -12,61 +12,34 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from datetime import date, timedelta
 
 from bot.delivery import ChatUnavailable, Outbox
 from handlers import digest
+from handlers.calendar import calendar_of, local_now
 from handlers.clock import Clock
 from handlers.i18n import Catalogs
 from handlers.values import Ref, Reply
-from storage import progress
+from storage import progress, queries, schedule
 from storage.db import Database
-from storage.models import (
-    Account,
-    Campaign,
-    Chat,
-    DigestDelivery,
-    DigestSubscription,
-    Membership,
-    Reminder,
-    ReminderDelivery,
-    Team,
-    TeamMember,
-)
 
 log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=30)
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 
-
+# How a retry comes back later: the scheduler's one-off jobs (or, in tests, a list).
 Defer = Callable[[timedelta, Callable[[], Awaitable[None]]], None]
-
-
-def _sleep_then(delay: timedelta, work: Callable[[], Awaitable[None]]) -> None:
-    async def later() -> None:
-        await asyncio.sleep(delay.total_seconds())
-        await work()
-
-    asyncio.get_running_loop().create_task(later())
 
 
 @dataclass(frozen=True)
 class Claim:
     delivery_id: int
     subscription_id: int
-    chat: str
+    chat: Ref
     campaign_id: int
     local_date: date
     late: bool
     chat_title: str = ""
-
-
-def local(campaign: Campaign, now: datetime) -> datetime:
-    return now.astimezone(ZoneInfo(campaign.timezone))
 
 
 class Digests:
@@ -76,18 +49,18 @@ class Digests:
         clock: Clock,
         catalogs: Catalogs,
         outbox: Outbox,
+        defer: Defer,
+        *,
         instance: str,
         language: str = "vi",
-        defer: Defer | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.catalogs = catalogs
         self.outbox = outbox
+        self.defer = defer
         self.instance = instance
         self.language = language
-        # How a retry comes back later: the scheduler's date jobs; by default, a plain wait.
-        self.defer = defer or _sleep_then
 
     # --- claiming -------------------------------------------------------------------------
     def claim_due(self) -> list[Claim]:
@@ -96,14 +69,8 @@ class Digests:
         now = self.clock.now()
         claims: list[Claim] = []
         with self.db.session() as session:
-            rows = session.exec(
-                select(DigestSubscription, Campaign, Chat)
-                .join(Campaign, col(Campaign.id) == DigestSubscription.campaign_id)
-                .join(Chat, col(Chat.id) == DigestSubscription.chat_id)
-                .where(col(DigestSubscription.enabled).is_(True), Campaign.status == "active")
-            ).all()
-            for subscription, campaign, chat in rows:
-                here = local(campaign, now)
+            for subscription in schedule.subscriptions(session):
+                here = local_now(subscription.campaign, now)
                 due = here.replace(
                     hour=subscription.at.hour,
                     minute=subscription.at.minute,
@@ -112,60 +79,46 @@ class Digests:
                 )
                 if here < due:
                     continue
-                claim = self._claim(
-                    session, subscription, chat, here.date(), late=here - due > LATE_AFTER, now=now
+                late = here - due > LATE_AFTER
+                delivery = schedule.claim_digest(
+                    session,
+                    subscription.id,
+                    here.date(),
+                    instance=self.instance,
+                    late=late,
+                    now=now,
                 )
-                if claim is not None:
-                    claims.append(claim)
+                if delivery is not None:
+                    claims.append(
+                        Claim(
+                            delivery,
+                            subscription.id,
+                            Ref.parse(subscription.chat),
+                            subscription.campaign.id,  # type: ignore[arg-type]
+                            here.date(),
+                            late,
+                            subscription.chat_title,
+                        )
+                    )
         return claims
-
-    def _claim(
-        self,
-        session: Session,
-        subscription: DigestSubscription,
-        chat: Chat,
-        day: date,
-        *,
-        late: bool,
-        now: datetime,
-    ) -> Claim | None:
-        exists = session.exec(
-            select(DigestDelivery.id).where(
-                DigestDelivery.subscription_id == subscription.id, DigestDelivery.local_date == day
-            )
-        ).first()
-        if exists is not None:
-            return None
-        delivery = DigestDelivery(
-            subscription_id=subscription.id,
-            local_date=day,  # type: ignore[arg-type]
-            claimed_at=now,
-            claimed_by=self.instance,
-            late=late,
-        )
-        try:
-            with session.begin_nested():  # another instance may insert the same row first
-                session.add(delivery)
-                session.flush()
-        except IntegrityError:
-            return None
-        return Claim(
-            delivery.id,  # type: ignore[arg-type]
-            subscription.id,  # type: ignore[arg-type]
-            chat.key,
-            subscription.campaign_id,
-            day,
-            late,
-            chat.title,
-        )
 
     # --- sending --------------------------------------------------------------------------
     def render(self, claim: Claim) -> Reply:
         tr = self.catalogs.translator(self.language)
         with self.db.session() as session:
-            campaign = session.get(Campaign, claim.campaign_id)
-            assert campaign is not None
+            campaign = queries.campaign(session, claim.campaign_id)
             return digest.build(session, tr, campaign, claim.local_date, late=claim.late)
+
+    def render_campaign(self, code: str, day: date | None, language: str) -> tuple[Reply, date]:
+        """The digest of campaign `code` on `day` (default: today where the campaign is), for
+        `tiendo digest`; LookupError if there is no such campaign."""
+        with self.db.session() as session:
+            campaign = queries.campaign_by_code(session, code)
+            if campaign is None:
+                raise LookupError(code)
+            day = day or local_now(campaign, self.clock.now()).date()
+            tr = self.catalogs.translator(language)
+            return digest.build(session, tr, campaign, day), day
 
     async def tick(self) -> list[Claim]:
         claims = await asyncio.to_thread(self.claim_due)
@@ -178,7 +131,7 @@ class Digests:
         with back-off, a refusing chat is unsubscribed and its admins are told."""
         try:
             reply = await asyncio.to_thread(self.render, claim)
-            await self.outbox.send(Ref.parse(claim.chat), reply)
+            await self.outbox.send(claim.chat, reply)
         except ChatUnavailable as error:
             await asyncio.to_thread(self._finish, claim, "failed", str(error), attempt)
             await self._disable(claim, str(error))
@@ -201,17 +154,14 @@ class Digests:
 
     def _finish(self, claim: Claim, status: str, error: str | None, attempt: int) -> None:
         with self.db.session() as session:
-            delivery = session.get(DigestDelivery, claim.delivery_id)
-            assert delivery is not None
-            delivery.status, delivery.error, delivery.attempts = status, error, attempt + 1
-            if status == "sent":
-                delivery.sent_at = self.clock.now()
-            session.add(delivery)
+            schedule.finish_digest(
+                session, claim.delivery_id, status, error, attempt + 1, self.clock.now()
+            )
 
     async def _disable(self, claim: Claim, reason: str) -> None:
         admins = await asyncio.to_thread(self._disable_and_find_admins, claim, reason)
-        for key, language in admins:
-            notice = self.catalogs.translator(language or self.language)._(
+        for admin in admins:
+            notice = self.catalogs.translator(admin.language or self.language)._(
                 "The daily digest could not be delivered to {chat} ({reason}), so it is switched "
                 "off there. Add the bot back, then send /digest here in that chat.",
                 # Admins know the group by its name; the key tells apart two of the same name.
@@ -219,23 +169,25 @@ class Digests:
                 reason=reason,
             )
             try:
-                await self.outbox.send_private(Ref.parse(key), Reply(notice))
+                await self.outbox.send_private(Ref.parse(admin.key), Reply(notice))
             except Exception as error:  # an admin who never started the bot: nothing to do
-                log.info("could not tell %s: %s", key, error)
+                log.info("could not tell %s: %s", admin.key, error)
 
-    def _disable_and_find_admins(self, claim: Claim, reason: str) -> list[tuple[str, str | None]]:
+    def _disable_and_find_admins(self, claim: Claim, reason: str) -> list[schedule.Recipient]:
         with self.db.session() as session:
-            subscription = session.get(DigestSubscription, claim.subscription_id)
-            assert subscription is not None
-            subscription.enabled, subscription.disabled_reason = False, reason[:200]
-            session.add(subscription)
-            return list(
-                session.exec(
-                    select(Account.key, Account.language)
-                    .join(Membership, col(Membership.account_id) == Account.id)
-                    .where(Membership.campaign_id == claim.campaign_id, Membership.role == "admin")
-                ).all()
-            )
+            schedule.disable_subscription(session, claim.subscription_id, reason)
+            return schedule.campaign_admins(session, claim.campaign_id)
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A reminder due for one team: its bound chats, else its reporters (with their language)."""
+
+    team_code: str
+    team_name: str
+    day: date
+    chats: tuple[Ref, ...]
+    people: tuple[tuple[Ref, str | None], ...]
 
 
 class Reminders:
@@ -251,66 +203,50 @@ class Reminders:
         self.outbox = outbox
         self.language = language
 
-    def claim_due(self) -> list[tuple[Team, date, list[str], list[tuple[str, str | None]]]]:
+    def claim_due(self) -> list[Nudge]:
         now = self.clock.now()
         due = []
         with self.db.session() as session:
-            rows = session.exec(
-                select(Reminder, Campaign)
-                .join(Campaign, col(Campaign.id) == Reminder.campaign_id)
-                .where(col(Reminder.enabled).is_(True), Campaign.status == "active")
-            ).all()
-            for reminder, campaign in rows:
-                here = local(campaign, now)
+            for campaign, at in schedule.reminders(session):
+                assert campaign.id is not None
+                here = local_now(campaign, now)
                 today = here.date()
-                if here.time() < reminder.at or digest.calendar_of(campaign).is_rest(today):
+                if here.time() < at or calendar_of(campaign).is_rest(today):
                     continue
-                reported = progress.teams_reported(session, campaign.id, today)  # type: ignore[arg-type]
-                for team in session.exec(select(Team).where(Team.campaign_id == campaign.id)):
-                    if team.id in reported or not self._claim(session, team, today, now):
+                reported = progress.teams_reported(session, campaign.id, today)
+                for team in queries.teams(session, campaign.id):
+                    assert team.id is not None
+                    if team.id in reported or not schedule.claim_reminder(
+                        session, team.id, today, now
+                    ):
                         continue
-                    due.append((team, today, *self._recipients(session, team)))
+                    chats, people = schedule.team_recipients(session, team)
+                    due.append(
+                        Nudge(
+                            team.code,
+                            team.name,
+                            today,
+                            tuple(Ref.parse(c.key) for c in chats),
+                            tuple((Ref.parse(p.key), p.language) for p in people),
+                        )
+                    )
         return due
 
-    def _claim(self, session: Session, team: Team, day: date, now: datetime) -> bool:
-        if session.get(ReminderDelivery, (team.id, day)) is not None:
-            return False
-        try:
-            with session.begin_nested():
-                session.add(ReminderDelivery(team_id=team.id, local_date=day, sent_at=now))  # type: ignore[arg-type]
-                session.flush()
-        except IntegrityError:
-            return False
-        return True
-
-    def _recipients(
-        self, session: Session, team: Team
-    ) -> tuple[list[str], list[tuple[str, str | None]]]:
-        chats = list(session.exec(select(Chat.key).where(Chat.team_id == team.id)).all())
-        if chats:
-            return chats, []
-        members = session.exec(
-            select(Account.key, Account.language)
-            .join(TeamMember, col(TeamMember.account_id) == Account.id)
-            .where(TeamMember.team_id == team.id)
-        ).all()
-        return [], list(members)
-
-    async def tick(self) -> Sequence[tuple[Team, date, list[str], list[tuple[str, str | None]]]]:
+    async def tick(self) -> Sequence[Nudge]:
         due = await asyncio.to_thread(self.claim_due)
-        for team, _day, chats, people in due:
-            for chat in chats:
-                await self._send(Ref.parse(chat), self.language, team, private=False)
-            for key, language in people:
-                await self._send(Ref.parse(key), language or self.language, team, private=True)
+        for nudge in due:
+            for chat in nudge.chats:
+                await self._send(chat, self.language, nudge.team_name, private=False)
+            for person, language in nudge.people:
+                await self._send(person, language or self.language, nudge.team_name, private=True)
         return due
 
-    async def _send(self, ref: Ref, language: str, team: Team, *, private: bool) -> None:
+    async def _send(self, ref: Ref, language: str, team: str, *, private: bool) -> None:
         tr = self.catalogs.translator(language)
         reply = Reply(
             tr._(
                 "⏰ Team {team} has not reported today. Send it now, e.g. {example}",
-                team=team.name,
+                team=team,
                 example="/report 12 hộ",
             )
         )

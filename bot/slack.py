@@ -31,25 +31,7 @@ from handlers.values import Form, Ref, Reply, Request
 log = logging.getLogger(__name__)
 BUTTON = re.compile(r"^tiendo_button_\d+$")
 FORM = "tiendo_form"
-# Answers only the asker should see; everything else is shown to the channel.
-PERSONAL = {
-    "start",
-    "help",
-    "join",
-    "lang",
-    "me",
-    "myreports",
-    "invite",
-    "role",
-    "audit",
-    "campaign",
-    "metric",
-    "unit",
-    "team",
-    "remind",
-    "confirm",
-    "cancel",
-}
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # Slack refuses these for good: the bot is not (or no longer) allowed in that conversation.
 GONE = {
     "channel_not_found",
@@ -65,6 +47,12 @@ GONE = {
 def slash_commands(table: CommandTable) -> list[str]:
     """The topics the table gives their own slash command, and /tiendo for all the rest."""
     return [t.name for t in table.visible_topics() if t.slack_slash] + ["tiendo"]
+
+
+def mentions_to_refs(text: str, team: str) -> str:
+    """`<@U02|lan>` → `slack:T01:U02`: the handlers read people as platform ids, never as one
+    platform's mention syntax."""
+    return MENTION.sub(lambda match: f"slack:{team}:{match.group(1)}", text)
 
 
 def unescape(text: str) -> str:
@@ -112,7 +100,7 @@ def modal(form: Form, channel: str) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": field.name,
-                "optional": not field.required,
+                "optional": True,  # a report needs one number, which the engine checks
                 "label": {"type": "plain_text", "text": field.label[:2000]},
                 **(
                     {"hint": {"type": "plain_text", "text": field.hint[:2000]}}
@@ -229,11 +217,12 @@ class SlackAdapter:
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()  # first, always: Slack shows an error after 3 s without it
-        name, text = command["command"].lstrip("/"), unescape(command.get("text", "")).strip()
+        team, channel = command["team_id"], command["channel_id"]
+        text = unescape(mentions_to_refs(command.get("text", ""), team)).strip()
+        name = command["command"].lstrip("/")
         if name == "tiendo":
             head, _, text = text.partition(" ")
             name = head.lstrip("/").lower() or "help"
-        team, channel = command["team_id"], command["channel_id"]
         reply = await self._ask(
             Request(
                 user=Ref("slack", team, command["user_id"]),
@@ -257,7 +246,8 @@ class SlackAdapter:
         await self._answer(respond, channel, name, reply)
 
     async def _answer(self, respond: AsyncRespond, channel: str, name: str, reply: Reply) -> None:
-        personal = reply.is_error or name in PERSONAL
+        topic = self.engine.table.topics.get(name)
+        personal = reply.is_error or (topic is not None and topic.personal)
         await respond(
             text=reply.text,
             blocks=blocks(reply),

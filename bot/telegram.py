@@ -9,12 +9,10 @@ again is a no-op in the inbox, and a report is idempotent on its message id anyw
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hmac
 import json
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -24,6 +22,7 @@ from telegram import (
     BotCommandScopeDefault,
     CallbackQuery,
     Message,
+    MessageEntity,
     Update,
 )
 from telegram import Chat as TgChat
@@ -39,19 +38,18 @@ from telegram.ext import (
 )
 
 from bot.config import TelegramConfig
+from bot.inbox import Inbox
 from bot.telegram_form import CANCEL, PICK, SEND, SKIP, Forms, FormSession
 from bot.telegram_send import TelegramSender
+from bot.tuning import DEFAULT_TUNING, Tuning
 from handlers.args import command_line, form_args
 from handlers.engine import Engine
 from handlers.values import Attachment, Ref, Reply, Request
-from storage import inbox
 
 log = logging.getLogger(__name__)
 
 # What the bot listens to; chat_member and reactions are not used.
 ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
-POLL_TIMEOUT: Final = 30  # seconds a getUpdates waits for news
-INBOX_KEEP_DAYS: Final = 8  # Telegram may reuse update ids after a week of silence
 DOCUMENT_LIMIT: Final = 5 * 2**20  # a team CSV is small; anything bigger is a mistake
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -68,6 +66,22 @@ def message_key(message: Message) -> str:
     return f"telegram:{message.chat_id}:{message.message_id}"
 
 
+def command_text(message: Message) -> str:
+    """The text or caption, with each mention of a user who has no @username (Telegram sends
+    those as text_mention entities carrying the user) replaced by their id, `telegram:<id>`:
+    handlers read people as platform ids, never as one platform's mention syntax."""
+    text = message.text or message.caption or ""
+    mentions = (
+        message.parse_entities([MessageEntity.TEXT_MENTION])
+        if message.text
+        else message.parse_caption_entities([MessageEntity.TEXT_MENTION])
+    )
+    for entity, shown in mentions.items():
+        if entity.user is not None:
+            text = text.replace(shown, f"telegram:{entity.user.id}", 1)
+    return text
+
+
 class TelegramAdapter:
     platform = "telegram"
 
@@ -75,15 +89,14 @@ class TelegramAdapter:
         self,
         config: TelegramConfig,
         engine: Engine,
-        *,
-        form_timeout: float = 600,
-        retry_backoff: float = 0.5,
-        poll_timeout: int = POLL_TIMEOUT,
+        inbox: Inbox,
+        tuning: Tuning = DEFAULT_TUNING,
     ) -> None:
         assert config.token is not None
         self.config = config
         self.engine = engine
-        self.poll_timeout = poll_timeout
+        self.inbox = inbox
+        self.poll_timeout = tuning.poll_timeout
         base = config.api_base_url.rstrip("/")
         self.application = (
             Application.builder()
@@ -92,17 +105,15 @@ class TelegramAdapter:
             .base_file_url(f"{base}/file/bot")
             # 30 messages/s overall, 20/min per group; a 429 waits `retry_after` and goes again.
             .rate_limiter(AIORateLimiter(max_retries=5))
-            .get_updates_read_timeout(poll_timeout + 10)
+            .get_updates_read_timeout(tuning.poll_timeout + 10)
             .updater(None)  # we fetch updates ourselves, to store them before confirming
             .build()
         )
         self.bot = self.application.bot
-        self.sender = TelegramSender(self.bot, self._moved, backoff=retry_backoff)
-        self.forms = Forms(form_timeout, self._form_expired)
-        self.source = ""  # "telegram:<bot id>", known after getMe
+        self.sender = TelegramSender(self.bot, self._moved, backoff=tuning.retry_backoff)
+        self.forms = Forms(tuning.form_timeout, self._form_expired)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._pruned: datetime | None = None
         self._register()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -115,11 +126,11 @@ class TelegramAdapter:
     async def start(self) -> None:
         await self.application.initialize()  # getMe: who we are
         me = self.bot.bot
-        self.source = f"telegram:{me.id}"
-        # Invite codes can now be shared as t.me/<bot>?start=<code> links.
-        self.engine.settings = dataclasses.replace(
-            self.engine.settings, telegram_bot_username=me.username
-        )
+        if (self.config.username or "").lstrip("@").lower() != me.username.lower():
+            log.warning(
+                'set telegram.username = "%s" in the config so invite codes carry t.me links',
+                me.username,
+            )
         await self._publish_commands()
         if self.config.mode == "webhook":
             assert self.config.webhook_url is not None and self.config.webhook_secret is not None
@@ -196,11 +207,7 @@ class TelegramAdapter:
         return web.Response(status=200)  # only now: Telegram keeps resending until it gets it
 
     async def _store(self, updates: list[tuple[int, str]]) -> None:
-        def write() -> None:
-            with self.engine.db.session() as session:
-                inbox.store(session, self.source, updates, self.engine.clock.now())
-
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(self.inbox.store, updates)
         self._wake.set()
 
     async def _process(self) -> None:
@@ -208,7 +215,7 @@ class TelegramAdapter:
         while True:
             self._wake.clear()
             try:
-                rows = await asyncio.to_thread(self._pending)
+                rows = await asyncio.to_thread(self.inbox.pending)
                 if not rows:
                     await self._wake.wait()
                     continue
@@ -222,25 +229,13 @@ class TelegramAdapter:
                 log.exception("inbox processing failed; again in 1s")
                 await asyncio.sleep(1)
 
-    def _pending(self) -> list[tuple[int, str]]:
-        with self.engine.db.session() as session:
-            now = self.engine.clock.now()
-            if self._pruned is None or now - self._pruned > timedelta(hours=1):
-                inbox.prune(session, now - timedelta(days=INBOX_KEEP_DAYS))
-                self._pruned = now
-            return [(r.id, r.payload) for r in inbox.pending(session, self.source) if r.id]
-
     async def _process_chat(self, items: list[tuple[int, Update]]) -> None:
         for row_id, update in items:
             try:
                 await self.application.process_update(update)
             except Exception:  # logged; the update is not retried for ever
                 log.exception("update %s failed", update.update_id)
-            await asyncio.to_thread(self._processed, row_id)
-
-    def _processed(self, row_id: int) -> None:
-        with self.engine.db.session() as session:
-            inbox.mark_processed(session, row_id, self.engine.clock.now())
+            await asyncio.to_thread(self.inbox.done, row_id)
 
     # --- translating updates into requests ----------------------------------------------
     def _register(self) -> None:
@@ -277,7 +272,7 @@ class TelegramAdapter:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        text = message.text or message.caption or ""
+        text = command_text(message)
         parsed = command_line(text)
         if parsed is None:
             return

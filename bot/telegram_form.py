@@ -71,10 +71,13 @@ class FormSession:
             rows.append(
                 [InlineKeyboardButton(s, callback_data=f"{PICK}{s}"[:64]) for s in f.suggestions]
             )
-        controls = [InlineKeyboardButton(form.cancel, callback_data=CANCEL)]
-        if not f.required:
-            controls.insert(0, InlineKeyboardButton(form.skip, callback_data=SKIP))
-        rows.append(controls)
+        # Every field may be left out (a report needs one number, which the engine checks).
+        rows.append(
+            [
+                InlineKeyboardButton(form.skip, callback_data=SKIP),
+                InlineKeyboardButton(form.cancel, callback_data=CANCEL),
+            ]
+        )
         return "\n".join(lines), InlineKeyboardMarkup(rows)
 
     def summary(self) -> tuple[str, InlineKeyboardMarkup]:

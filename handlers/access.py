@@ -5,15 +5,13 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlmodel import col, delete, select
-
 from handlers.common import word
 from handlers.context import ROLE_NAMES, ROLE_RANK, Ctx
 from handlers.errors import N_, Refused, UserError
 from handlers.team import find as find_team
-from handlers.values import Reply
+from handlers.values import Ref, Reply
 from storage import queries
-from storage.models import Account, Campaign, Invite, Membership, Team, TeamMember
+from storage.models import Account, Campaign, Invite, Team
 
 # No 0/O or 1/I: codes get read aloud and typed on phones.
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -72,8 +70,8 @@ def invite(ctx: Ctx) -> Reply:
         ),
         tr._("Send it to them: /join {code}", code=code),
     ]
-    if ctx.settings.telegram_bot_username:
-        lines.append(f"https://t.me/{ctx.settings.telegram_bot_username}?start={code}")
+    if ctx.settings.deep_link_base:
+        lines.append(ctx.settings.deep_link_base + code)
     return Reply("\n".join(lines))
 
 
@@ -83,7 +81,7 @@ def join(ctx: Ctx) -> Reply:
 
 def redeem(ctx: Ctx, code: str) -> Reply:
     code = code.strip().upper()
-    found = ctx.session.exec(select(Invite).where(Invite.code == code)).first()
+    found = queries.invite_by_code(ctx.session, code)
     if found is None or found.expires_at < ctx.now() or found.uses >= found.max_uses:
         raise UserError(
             N_("Invite code {code} is unknown, used up or expired. Ask for a new one."), code=code
@@ -127,28 +125,23 @@ def _grant(ctx: Ctx, account: Account, campaign: Campaign, role: str, team: Team
     """Give a role (never lowering a higher one) and, for a reporter, a team."""
     assert account.id is not None and campaign.id is not None
     membership = queries.membership(ctx.session, account.id, campaign.id)
-    if membership is None:
-        membership = Membership(account_id=account.id, campaign_id=campaign.id, role=role)
-    elif ROLE_RANK[role] > ROLE_RANK[membership.role]:
-        membership.role = role
-    ctx.session.add(membership)
-    if team is not None and ctx.session.get(TeamMember, (account.id, team.id)) is None:
-        ctx.session.add(TeamMember(account_id=account.id, team_id=team.id))  # type: ignore[arg-type]
+    if membership is None or ROLE_RANK[role] > ROLE_RANK[membership.role]:
+        queries.set_role(ctx.session, account.id, campaign.id, role)
+    if team is not None:
+        queries.add_to_team(ctx.session, account.id, team.id)  # type: ignore[arg-type]
 
 
 def _account(ctx: Ctx, text: str) -> Account:
-    """A user named by a platform id (`telegram:42`), a bare id on my own platform (`42`), a
-    Slack mention (`<@U02>`) or a shell name (`@bob`). They must have talked to the bot."""
+    """A user named by a platform id (`telegram:42`; adapters turn their mentions into these),
+    a bare id on my own platform (`42`) or a shell name (`@bob`). They must have talked to the
+    bot."""
     me = ctx.request.user
     text = text.strip()
-    if text.startswith("<@") and text.endswith(">"):
-        key = f"slack:{me.workspace}:{text[2:-1].split('|')[0]}"
-    elif ":" in text:
-        key = text
-    else:
-        bare = text.lstrip("@")
-        key = f"{me.platform}:{me.workspace}:{bare}" if me.workspace else f"{me.platform}:{bare}"
-    account = queries.account_by_key(ctx.session, key)
+    try:
+        ref = Ref.parse(text) if ":" in text else Ref(me.platform, me.workspace, text.lstrip("@"))
+    except ValueError:
+        ref = None
+    account = queries.account_by_ref(ctx.session, ref) if ref else None
     if account is None:
         raise UserError(
             N_(
@@ -186,14 +179,9 @@ def role(ctx: Ctx) -> Reply:
             N_("A reporter needs a team: add team=."),
             example="/role telegram:123456 reporter team=to1",
         )
-    membership = queries.membership(ctx.session, account.id, campaign.id)  # type: ignore[arg-type]
-    old = membership.role if membership else None
-    if membership is None:
-        membership = Membership(account_id=account.id, campaign_id=campaign.id, role=new_role)  # type: ignore[arg-type]
-    membership.role = new_role
-    ctx.session.add(membership)
-    if team is not None and ctx.session.get(TeamMember, (account.id, team.id)) is None:
-        ctx.session.add(TeamMember(account_id=account.id, team_id=team.id))  # type: ignore[arg-type]
+    old = queries.set_role(ctx.session, account.id, campaign.id, new_role)  # type: ignore[arg-type]
+    if team is not None:
+        queries.add_to_team(ctx.session, account.id, team.id)  # type: ignore[arg-type]
     ctx.audit(
         campaign,
         "role.set",
@@ -220,13 +208,7 @@ def _revoke(ctx: Ctx, campaign: Campaign, account: Account) -> Reply:
         )
     if account.id == ctx.account_id and membership.role == "admin" and not ctx.is_superadmin:
         raise Refused(N_("You cannot revoke your own administrator role."))
-    team_ids = select(Team.id).where(Team.campaign_id == campaign.id)
-    ctx.session.exec(
-        delete(TeamMember).where(  # type: ignore[call-overload]
-            TeamMember.account_id == account.id, col(TeamMember.team_id).in_(team_ids)
-        )
-    )
-    ctx.session.delete(membership)
+    queries.remove_from_campaign(ctx.session, account.id, campaign.id)  # type: ignore[arg-type]
     ctx.audit(campaign, "role.revoke", user=account.key, old=membership.role)
     return Reply(
         ctx.tr._(

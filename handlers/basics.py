@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from handlers.access import redeem
 from handlers.command import Access, Command, Group
-from handlers.context import ROLE_NAMES, ROLE_RANK, Ctx
-from handlers.engine import check_access
+from handlers.context import ROLE_NAMES, ROLE_RANK, Ctx, check_access
 from handlers.errors import N_, UserError
 from handlers.i18n import LANGUAGES
 from handlers.values import Reply

@@ -43,6 +43,9 @@ class Topic:
     # Slack gives these their own slash command; everything is also under /tiendo.
     slack_slash: bool = False
     hidden: bool = False  # reached through buttons, not listed
+    # The answer is for the asker alone (settings, codes, own reports): where a platform can,
+    # it shows it only to them (Slack's ephemeral messages) even in a shared channel.
+    personal: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from handlers.args import Args
+from handlers.calendar import local_today
 from handlers.clock import Clock
-from handlers.command import CommandTable
+from handlers.command import Access, CommandTable
 from handlers.errors import N_, Refused, UserError
 from handlers.i18n import Translator
 from handlers.values import Request
@@ -28,8 +28,9 @@ class Settings:
     superadmins: frozenset[str] = frozenset()
     default_language: str = "vi"
     default_timezone: str = "Asia/Ho_Chi_Minh"
-    # Set by the Telegram adapter once it knows its name, for invite deep links.
-    telegram_bot_username: str | None = None
+    # "https://t.me/<bot>?start=" when a Telegram bot is configured: invite codes come with a
+    # link that joins in one tap.
+    deep_link_base: str | None = None
 
 
 @dataclass
@@ -130,7 +131,7 @@ class Ctx:
         return self.clock.now()
 
     def today(self, campaign: Campaign) -> date:
-        return self.clock.now().astimezone(ZoneInfo(campaign.timezone)).date()
+        return local_today(campaign, self.clock.now())
 
     # --- audit --------------------------------------------------------------------------
     def audit(self, campaign: Campaign | None, action: str, **detail: object) -> None:
@@ -143,3 +144,18 @@ class Ctx:
                 created_at=self.now(),
             )
         )
+
+
+def check_access(ctx: Ctx, access: Access) -> None:
+    if access is Access.ANYONE:
+        return
+    if access is Access.CREATOR:
+        if not (ctx.is_superadmin or queries.is_admin_anywhere(ctx.session, ctx.account_id)):
+            raise Refused(N_("Only superadmins and campaign administrators can create campaigns."))
+        return
+    allowed = {
+        Access.MEMBER: ("reporter", "leader", "admin"),
+        Access.LEADER: ("leader", "admin"),
+        Access.ADMIN: ("admin",),
+    }[access]
+    ctx.require(ctx.campaign(), *allowed)

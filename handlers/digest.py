@@ -8,16 +8,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from handlers import display, visuals
+from handlers.calendar import calendar_of
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
-from handlers.forecast import Calendar, Forecast, forecast, silent_teams
+from handlers.forecast import Forecast, forecast, silent_teams
 from handlers.i18n import Translator
 from handlers.values import Reply
 from storage import progress, queries
-from storage.models import Campaign, DigestSubscription, Metric, Reminder, Team, Unit
+from storage.models import Campaign, DigestSubscription, Metric, Reminder, Team
 
 DEFAULT_AT = time(18, 0)
 TOP = 3
@@ -43,15 +44,6 @@ class DigestData:
     top_teams: list[tuple[str, float]]  # name, share of target
     top_units: list[tuple[str, float]]
     ranked_by: Metric | None  # the metric the top lists rank on
-
-
-def calendar_of(campaign: Campaign) -> Calendar:
-    return Calendar(
-        campaign.start_date,
-        campaign.deadline,
-        set(campaign.rest_weekdays),
-        {date.fromisoformat(d) for d in campaign.rest_dates},
-    )
 
 
 def metric_digests(
@@ -118,9 +110,7 @@ def _leaders(
         progress.roll_up(unit_done, parents),
         progress.roll_up(unit_target, parents),
     )
-    names = {
-        u.id: u.name for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))
-    }
+    names = {u.id: u.name for u in queries.units(session, campaign.id)}  # type: ignore[arg-type]
     unit_rows = [(names[u], done_up.get(u, 0.0) / t) for u, t in target_up.items() if t]
     team_rows.sort(key=lambda row: -row[1])
     unit_rows.sort(key=lambda row: -row[1])
@@ -247,11 +237,7 @@ def parse_clock(value: str, example: str) -> time:
 
 
 def _subscription(ctx: Ctx, campaign: Campaign) -> DigestSubscription | None:
-    return ctx.session.exec(
-        select(DigestSubscription).where(
-            DigestSubscription.chat_id == ctx.chat.id, DigestSubscription.campaign_id == campaign.id
-        )
-    ).first()
+    return queries.digest_subscription(ctx.session, ctx.chat.id, campaign.id)  # type: ignore[arg-type]
 
 
 def now(ctx: Ctx) -> Reply:

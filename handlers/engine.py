@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers.args import Args
 from handlers.clock import Clock
-from handlers.command import Access, CommandTable
-from handlers.context import Ctx, Settings
+from handlers.command import CommandTable
+from handlers.context import Ctx, Settings, check_access
 from handlers.errors import N_, Refused, UserError
 from handlers.i18n import LANGUAGES, Catalogs, Translator
 from handlers.values import Ref, Reply, Request
@@ -62,7 +62,7 @@ class Engine:
         """The platform gave a chat a new id (a Telegram group became a supergroup): its
         bindings and digest subscriptions follow it."""
         with self.db.session() as session:
-            queries.move_chat(session, old.key, new.key)
+            queries.move_chat(session, old, new)
         log.info("chat %s moved to %s", old, new)
 
     def translator(self, language: str | None) -> Translator:
@@ -72,11 +72,9 @@ class Engine:
     def _run(self, request: Request) -> Reply:
         with self.db.session() as session:
             now = self.clock.now()
-            account = queries.get_or_create_account(
-                session, request.user.key, request.user_name, now
-            )
+            account = queries.get_or_create_account(session, request.user, request.user_name, now)
             chat = queries.get_or_create_chat(
-                session, request.chat.key, request.chat_title, request.is_group, now
+                session, request.chat, request.chat_title, request.is_group, now
             )
             tr = self.translator(account.language or request.language)
             ctx = Ctx(request, session, self.clock, tr, self.settings, self.table, account, chat)
@@ -110,21 +108,6 @@ class Engine:
             ctx.args.words.pop(0)
         check_access(ctx, command.access)
         return command.handler(ctx)
-
-
-def check_access(ctx: Ctx, access: Access) -> None:
-    if access is Access.ANYONE:
-        return
-    if access is Access.CREATOR:
-        if not (ctx.is_superadmin or queries.is_admin_anywhere(ctx.session, ctx.account_id)):
-            raise Refused(N_("Only superadmins and campaign administrators can create campaigns."))
-        return
-    allowed = {
-        Access.MEMBER: ("reporter", "leader", "admin"),
-        Access.LEADER: ("leader", "admin"),
-        Access.ADMIN: ("admin",),
-    }[access]
-    ctx.require(ctx.campaign(), *allowed)
 
 
 def error_reply(tr: Translator, error: UserError) -> Reply:

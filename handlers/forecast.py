@@ -7,42 +7,17 @@ make a team look behind."""
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
+
+from handlers.calendar import Calendar
 
 Status = Literal["on_track", "at_risk", "behind", "done", "no_target"]
 WINDOW = 7  # days in the average rate
 AT_RISK = 0.8  # a pace of at least this share of the required one is "at risk", below "behind"
 SILENT_AFTER = 2  # working days without a report
-
-
-@dataclass(frozen=True)
-class Calendar:
-    start: date
-    deadline: date | None
-    rest_weekdays: Collection[int] = ()  # ISO weekdays
-    rest_dates: Collection[date] = ()
-
-    def is_rest(self, day: date) -> bool:
-        return day.isoweekday() in self.rest_weekdays or day in self.rest_dates
-
-    def working_days(self, first: date, last: date) -> int:
-        """Working days in [first, last]; 0 if the range is empty."""
-        count, day = 0, first
-        while day <= last:
-            count += not self.is_rest(day)
-            day += timedelta(days=1)
-        return count
-
-    def add_working_days(self, after: date, count: int) -> date:
-        """The date of the count-th working day after `after`."""
-        day = after
-        while count > 0:
-            day += timedelta(days=1)
-            count -= not self.is_rest(day)
-        return day
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,12 @@ chart, and with by= the breakdown chart of the first metric shown."""
 from __future__ import annotations
 
 from handlers import digest, display, visuals
+from handlers.calendar import calendar_of
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
 from handlers.values import Reply
 from storage import progress, queries
 from storage.models import Campaign, Metric
-
-
-def is_rest_day(campaign: Campaign, day) -> bool:  # type: ignore[no-untyped-def]
-    return day.isoweekday() in campaign.rest_weekdays or day.isoformat() in campaign.rest_dates
 
 
 def show(ctx: Ctx) -> Reply:
@@ -61,7 +58,7 @@ def show(ctx: Ctx) -> Reply:
         )
     reported = progress.teams_reported(ctx.session, campaign.id, today)
     count = progress.team_count(ctx.session, campaign.id)
-    if is_rest_day(campaign, today):
+    if calendar_of(campaign).is_rest(today):
         lines.append(
             tr._("Today is a rest day; {reported} teams reported anyway.", reported=len(reported))
         )

@@ -7,8 +7,6 @@ import json
 import secrets
 from datetime import timedelta
 
-from sqlmodel import col, select
-
 from handlers import display
 from handlers.args import split_words
 from handlers.context import Ctx
@@ -176,11 +174,7 @@ def _report_to_correct(ctx: Ctx, edits: str) -> Report:
     original = reports.by_source_message(ctx.session, edits)
     if original is None or original.reporter_id != ctx.account_id:
         raise UserError(N_("That message did not record a report, so there is nothing to correct."))
-    current = original
-    while (
-        newer := ctx.session.exec(select(Report).where(Report.corrects_id == current.id)).first()
-    ) is not None:
-        current = newer
+    current = reports.latest_version(ctx.session, original)
     if current.status != "active":
         raise UserError(
             N_("Report #{id} was retracted; send a new /report instead."), id=current.id
@@ -240,7 +234,7 @@ def confirmation(ctx: Ctx, campaign: Campaign, saved: Report) -> Reply:
     if saved.status != "active":
         lines.append(tr._("(This report has since been retracted.)"))
     buttons = (Button(tr._("↩️ Undo"), f"/undo {saved.id}"),) if saved.status == "active" else ()
-    return Reply("\n".join(lines), buttons=buttons, report_id=saved.id)
+    return Reply("\n".join(lines), buttons=buttons)
 
 
 def report_form(ctx: Ctx, campaign: Campaign) -> Form:
@@ -284,6 +278,7 @@ def ask_to_confirm(
 ) -> Reply:  # type: ignore[type-arg]
     token = secrets.token_hex(4)
     now = ctx.now()
+    queries.prune_pending(ctx.session, now)
     ctx.session.add(
         PendingAction(
             token=token,
@@ -315,7 +310,13 @@ def ask_to_confirm(
 def _pending(ctx: Ctx) -> PendingAction:
     token = ctx.args.word(0) or ""
     pending = ctx.session.get(PendingAction, token)
-    if pending is None or pending.account_id != ctx.account_id or pending.expires_at < ctx.now():
+    # Only its author, in the chat it was asked in (where the team and campaign were resolved).
+    if (
+        pending is None
+        or pending.account_id != ctx.account_id
+        or pending.chat_key != ctx.chat.key
+        or pending.expires_at < ctx.now()
+    ):
         raise UserError(N_("Nothing is waiting for your confirmation (it may have expired)."))
     ctx.session.delete(pending)
     return pending
@@ -340,16 +341,7 @@ def undo(ctx: Ctx) -> Reply:
     since = ctx.now() - UNDO_WINDOW
     word = ctx.args.word(0)
     if word is None:
-        target = ctx.session.exec(
-            select(Report)
-            .where(
-                Report.reporter_id == ctx.account_id,
-                Report.campaign_id == campaign.id,
-                Report.status == "active",
-                col(Report.created_at) >= since,
-            )
-            .order_by(col(Report.created_at).desc(), col(Report.id).desc())
-        ).first()
+        target = reports.last_active_by(ctx.session, ctx.account_id, campaign.id, since)  # type: ignore[arg-type]
         if target is None:
             raise UserError(
                 N_("You have no report from the last 24 hours to undo."), example="/myreports"
@@ -398,12 +390,7 @@ def _summary(ctx: Ctx, saved: Report) -> str:
 # --- /myreports -----------------------------------------------------------------------------
 def myreports(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
-    recent = ctx.session.exec(
-        select(Report)
-        .where(Report.reporter_id == ctx.account_id, Report.campaign_id == campaign.id)
-        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
-        .limit(10)
-    ).all()
+    recent = reports.recent_by(ctx.session, ctx.account_id, campaign.id)  # type: ignore[arg-type]
     tr = ctx.tr
     if not recent:
         return Reply(tr._("You have not reported in {campaign} yet.", campaign=campaign.code))

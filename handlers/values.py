@@ -7,17 +7,17 @@ Telegram user 42 and a Slack user 42 can never be confused."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-Platform = Literal["telegram", "slack", "shell"]
-PLATFORMS: tuple[str, ...] = ("telegram", "slack", "shell")
+Platform = Literal["zalo", "telegram", "slack", "shell"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
 
 @dataclass(frozen=True, order=True)
 class Ref:
     """A user or a chat on one platform: `telegram:42`, `slack:T01:U02`, `shell:admin`."""
 
-    platform: str
+    platform: Platform
     workspace: str
     id: str
 
@@ -38,9 +38,9 @@ class Ref:
     def parse(cls, key: str) -> Ref:
         parts = key.split(":")
         if len(parts) == 2:
-            return cls(parts[0], "", parts[1])
+            return cls(parts[0], "", parts[1])  # type: ignore[arg-type]  # checked on creation
         if len(parts) == 3:
-            return cls(parts[0], parts[1], parts[2])
+            return cls(parts[0], parts[1], parts[2])  # type: ignore[arg-type]
         raise ValueError(f"bad identity {key!r}")
 
     def __str__(self) -> str:
@@ -108,7 +108,6 @@ class FormField:
     name: str  # metric key, "date" or "note": the key= of the command it builds
     label: str
     kind: FieldKind
-    required: bool = False
     hint: str = ""
     suggestions: tuple[str, ...] = ()  # common answers, for quick-reply buttons
 
@@ -136,8 +135,6 @@ class Reply:
     images: tuple[Image, ...] = ()
     files: tuple[File, ...] = ()
     form: Form | None = None
-    # The report this reply confirms, so an adapter can link a later edit of the message to it.
-    report_id: int | None = None
     # Set on errors: is_error, and the form field at fault (a Slack modal shows it in place).
     is_error: bool = False
     error_field: str | None = None

@@ -4,26 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from storage.models import (
     Account,
     Campaign,
     Chat,
     DigestSubscription,
+    Invite,
     Membership,
     Metric,
+    PendingAction,
     Team,
     TeamMember,
     Unit,
 )
 
 
-def get_or_create_account(session: Session, key: str, name: str, now: datetime) -> Account:
-    account = session.exec(select(Account).where(Account.key == key)).first()
+class Identity(Protocol):
+    """A user or chat on one platform (the handlers' `Ref`): stored by its `key`."""
+
+    @property
+    def key(self) -> str: ...
+
+
+def get_or_create_account(session: Session, ref: Identity, name: str, now: datetime) -> Account:
+    account = account_by_ref(session, ref)
     if account is None:
-        account = Account(key=key, display_name=name, created_at=now)
+        account = Account(key=ref.key, display_name=name, created_at=now)
         session.add(account)
         session.flush()
     elif name and account.display_name != name:
@@ -32,11 +42,11 @@ def get_or_create_account(session: Session, key: str, name: str, now: datetime) 
 
 
 def get_or_create_chat(
-    session: Session, key: str, title: str, is_group: bool, now: datetime
+    session: Session, ref: Identity, title: str, is_group: bool, now: datetime
 ) -> Chat:
-    chat = session.exec(select(Chat).where(Chat.key == key)).first()
+    chat = chat_by_ref(session, ref)
     if chat is None:
-        chat = Chat(key=key, title=title, is_group=is_group, created_at=now)
+        chat = Chat(key=ref.key, title=title, is_group=is_group, created_at=now)
         session.add(chat)
         session.flush()
     elif title and chat.title != title:
@@ -44,8 +54,19 @@ def get_or_create_chat(
     return chat
 
 
-def account_by_key(session: Session, key: str) -> Account | None:
-    return session.exec(select(Account).where(Account.key == key)).first()
+def account_by_ref(session: Session, ref: Identity) -> Account | None:
+    return session.exec(select(Account).where(Account.key == ref.key)).first()
+
+
+def chat_by_ref(session: Session, ref: Identity) -> Chat | None:
+    return session.exec(select(Chat).where(Chat.key == ref.key)).first()
+
+
+def campaign(session: Session, campaign_id: int) -> Campaign:
+    found = session.get(Campaign, campaign_id)
+    if found is None:
+        raise LookupError(f"no campaign {campaign_id}")
+    return found
 
 
 def campaign_by_code(session: Session, code: str) -> Campaign | None:
@@ -69,6 +90,53 @@ def membership(session: Session, account_id: int, campaign_id: int) -> Membershi
     return session.exec(
         select(Membership).where(
             Membership.account_id == account_id, Membership.campaign_id == campaign_id
+        )
+    ).first()
+
+
+def set_role(session: Session, account_id: int, campaign_id: int, role: str) -> str | None:
+    """Give the account `role` in the campaign; returns the role it had before, if any."""
+    found = membership(session, account_id, campaign_id)
+    old = found.role if found else None
+    found = found or Membership(account_id=account_id, campaign_id=campaign_id, role=role)
+    found.role = role
+    session.add(found)
+    return old
+
+
+def add_to_team(session: Session, account_id: int, team_id: int) -> None:
+    if session.get(TeamMember, (account_id, team_id)) is None:
+        session.add(TeamMember(account_id=account_id, team_id=team_id))
+
+
+def remove_from_campaign(session: Session, account_id: int, campaign_id: int) -> None:
+    """The account's membership and its teams in the campaign."""
+    team_ids = select(Team.id).where(Team.campaign_id == campaign_id)
+    session.exec(
+        delete(TeamMember).where(  # type: ignore[call-overload]
+            col(TeamMember.account_id) == account_id, col(TeamMember.team_id).in_(team_ids)
+        )
+    )
+    found = membership(session, account_id, campaign_id)
+    if found is not None:
+        session.delete(found)
+
+
+def prune_pending(session: Session, now: datetime) -> None:
+    """Confirmations nobody answered in time are gone for good; their rows only cost space."""
+    session.exec(delete(PendingAction).where(col(PendingAction.expires_at) < now))  # type: ignore[call-overload]
+
+
+def invite_by_code(session: Session, code: str) -> Invite | None:
+    return session.exec(select(Invite).where(Invite.code == code)).first()
+
+
+def digest_subscription(
+    session: Session, chat_id: int, campaign_id: int
+) -> DigestSubscription | None:
+    return session.exec(
+        select(DigestSubscription).where(
+            DigestSubscription.chat_id == chat_id, DigestSubscription.campaign_id == campaign_id
         )
     ).first()
 
@@ -148,16 +216,16 @@ def unit_paths(session: Session, campaign_id: int) -> dict[int, str]:
     return paths
 
 
-def move_chat(session: Session, old_key: str, new_key: str) -> None:
+def move_chat(session: Session, old_ref: Identity, new_ref: Identity) -> None:
     """A chat got a new id (a Telegram group upgraded to a supergroup): its campaign, team
     binding and digest subscriptions follow it. If the new chat was already seen, it keeps what
     it has and gains what only the old one had."""
-    old = session.exec(select(Chat).where(Chat.key == old_key)).first()
+    old = chat_by_ref(session, old_ref)
     if old is None:
         return
-    new = session.exec(select(Chat).where(Chat.key == new_key)).first()
+    new = chat_by_ref(session, new_ref)
     if new is None:
-        old.key, old.is_group = new_key, True
+        old.key, old.is_group = new_ref.key, True
         session.add(old)
         return
     new.campaign_id = new.campaign_id or old.campaign_id

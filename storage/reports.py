@@ -136,3 +136,40 @@ def retract(session: Session, report: Report, by_account_id: int, now: datetime)
     report.retracted_by_id = by_account_id
     session.add(report)
     _move_totals(session, report, values, -1)  # type: ignore[arg-type]
+
+
+def latest_version(session: Session, report: Report) -> Report:
+    """The newest correction of `report` (itself if it was never corrected)."""
+    current = report
+    while (
+        newer := session.exec(select(Report).where(Report.corrects_id == current.id)).first()
+    ) is not None:
+        current = newer
+    return current
+
+
+def last_active_by(
+    session: Session, reporter_id: int, campaign_id: int, since: datetime
+) -> Report | None:
+    """The reporter's newest active report in the campaign created at or after `since`."""
+    return session.exec(
+        select(Report)
+        .where(
+            Report.reporter_id == reporter_id,
+            Report.campaign_id == campaign_id,
+            Report.status == "active",
+            col(Report.created_at) >= since,
+        )
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+    ).first()
+
+
+def recent_by(
+    session: Session, reporter_id: int, campaign_id: int, limit: int = 10
+) -> Sequence[Report]:
+    return session.exec(
+        select(Report)
+        .where(Report.reporter_id == reporter_id, Report.campaign_id == campaign_id)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(limit)
+    ).all()

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
+from bot.app import App, build
+from bot.config import Config
 from handlers.clock import FixedClock
-from handlers.context import Settings
 from handlers.engine import Engine
 from handlers.i18n import Catalogs
-from handlers.table import build_table
 from handlers.values import Attachment, Ref, Reply, Request
 from storage.db import Database
 
@@ -74,8 +74,14 @@ def catalogs() -> Catalogs:
 
 
 @pytest.fixture
-def engine(db: Database, clock: FixedClock, catalogs: Catalogs) -> Engine:
-    return Engine(db, clock, catalogs, Settings(superadmins=frozenset({SUPERADMIN})), build_table())
+def app(db: Database, clock: FixedClock) -> App:
+    """Built by the composition root, as `tiendo run` is, on the test's database and clock."""
+    return build(Config(), clock=clock, db=db, superadmins=(SUPERADMIN,))
+
+
+@pytest.fixture
+def engine(app: App) -> Engine:
+    return app.engine
 
 
 class Chat:

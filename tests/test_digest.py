@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import select
 
-from bot.delivery import ChatUnavailable, Outbox
-from bot.digests import Digests, Reminders
-from bot.scheduler import Schedule
+from bot.app import App, build
+from bot.config import Config, DefaultsConfig
+from bot.delivery import ChatUnavailable
+from bot.digests import Digests
 from handlers.clock import FixedClock
-from handlers.i18n import Catalogs
 from handlers.values import Ref, Reply
 from storage.db import Database
 from storage.models import DigestDelivery, DigestSubscription
@@ -50,20 +49,29 @@ def at(hour: int, minute: int = 0, day: int = 10) -> datetime:
     return datetime(2025, 3, day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
 
 
-def digests(
+def services(
     db: Database,
     clock: FixedClock,
     sender: FakeSender,
-    instance: str = "a",
     deferred: list[Callable[[], Awaitable[None]]] | None = None,
-) -> Digests:
+) -> App:
+    """One bot instance as the composition root builds it, sending through `sender`."""
+
     def defer(_delay: timedelta, work: Callable[[], Awaitable[None]]) -> None:
         assert deferred is not None
         deferred.append(work)
 
-    return Digests(
-        db, clock, Catalogs(), Outbox({"shell": sender}), instance, language="en", defer=defer
-    )
+    config = Config(defaults=DefaultsConfig(language="en"))
+    return build(config, clock=clock, db=db, senders={"shell": sender}, defer=defer)
+
+
+def digests(
+    db: Database,
+    clock: FixedClock,
+    sender: FakeSender,
+    deferred: list[Callable[[], Awaitable[None]]] | None = None,
+) -> Digests:
+    return services(db, clock, sender, deferred).digests
 
 
 @pytest.fixture
@@ -91,7 +99,7 @@ async def test_the_digest_goes_out_at_its_local_time_once(
     clock.current = at(18, 5)
     assert await service.tick() == []
     # A restart: a new process with the same database sends nothing more today…
-    assert await digests(db, clock, sender, instance="b").tick() == []
+    assert await digests(db, clock, sender).tick() == []
     # …and the next day's goes out again.
     clock.current = at(18, 0, day=11)
     assert len(await service.tick()) == 1 and len(sender.sent) == 2
@@ -115,7 +123,7 @@ async def test_two_instances_at_the_same_moment_send_one_digest(
     subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
 ) -> None:
     clock.current = at(18, 0)
-    one, two = digests(db, clock, sender, "one"), digests(db, clock, sender, "two")
+    one, two = digests(db, clock, sender), digests(db, clock, sender)
     results = await asyncio.gather(*(service.tick() for service in (one, two, one, two)))
     assert sum(len(r) for r in results) == 1 and len(sender.sent) == 1
 
@@ -158,13 +166,13 @@ async def test_reminders_nudge_silent_teams_but_not_on_rest_days(
     campaign.ok("root", "/campaign use road", chat="#t2")
     campaign.ok("root", "/team bind t2", chat="#t2")
     campaign.ok("an", "/campaign set restdays=sun")
-    reminders = Reminders(db, clock, Catalogs(), Outbox({"shell": sender}), language="en")
+    reminders = services(db, clock, sender).reminders
     clock.current = at(16, 59)
     assert await reminders.tick() == []
     campaign.ok("lan", "/report 1 hộ")  # t1 reported; t2 has not
     clock.current = at(17, 0)
     due = await reminders.tick()
-    assert [team.code for team, *_ in due] == ["t2"]
+    assert [nudge.team_code for nudge in due] == ["t2"]
     assert [(key, "Tổ 2" in r.text) for key, r in sender.sent] == [("shell:#t2", True)]
     assert await reminders.tick() == []  # once a day
     campaign.ok("root", "/team unbind", chat="#t2")
@@ -175,29 +183,22 @@ async def test_reminders_nudge_silent_teams_but_not_on_rest_days(
     assert await reminders.tick() == []
 
 
-async def test_scheduler_jobs_follow_the_database(
+async def test_one_tick_a_minute_follows_the_database(
     subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
 ) -> None:
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    service = digests(db, clock, sender)
-    schedule = Schedule(
-        scheduler, db, service, Reminders(db, clock, Catalogs(), Outbox({"shell": sender}))
-    )
-    clock.current = at(9, 0)
-    await schedule.sync()
-    (job,) = scheduler.get_jobs()
-    assert job.id.startswith("digest:")
-    assert "hour='18', minute='0'" in str(job.trigger)
-    assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
-    subscribed.ok("root", "/digest time 19:30", chat="#leaders")
-    subscribed.ok("an", "/remind at=17:00")
-    await schedule.sync()
-    triggers = {j.id.split(":")[0]: str(j.trigger) for j in scheduler.get_jobs()}
-    assert "hour='19', minute='30'" in triggers["digest"]
-    assert "hour='17', minute='0'" in triggers["remind"]
-    subscribed.ok("root", "/digest off", chat="#leaders")
-    await schedule.sync()
-    assert [j.id.split(":")[0] for j in scheduler.get_jobs()] == ["remind"]
-    with db.session() as session:
-        (subscription,) = session.exec(select(DigestSubscription)).all()
-    assert subscription.at == time(19, 30) and not subscription.enabled
+    """No job per subscription: the minute tick reads the times from the database, so a time
+    changed by an admin (on any instance) counts at the next minute."""
+    app = services(db, clock, sender)
+    app.schedule.start()
+    try:
+        (job,) = app.schedule.scheduler.get_jobs()
+        assert job.id == "tick" and "second='0'" in str(job.trigger)
+        subscribed.ok("root", "/digest time 19:30", chat="#leaders")
+        clock.current = at(19, 0)
+        await app.schedule.tick()
+        assert sender.sent == []
+        clock.current = at(19, 30)
+        await app.schedule.tick()
+        assert [key for key, _ in sender.sent] == ["shell:#leaders"]
+    finally:
+        app.schedule.stop()

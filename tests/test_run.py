@@ -23,6 +23,7 @@ def environment(fake: FakeTelegram, database: str) -> dict[str, str]:
     return os.environ | {
         "TIENDO_DATABASE_URL": database,
         "TIENDO_TELEGRAM_TOKEN": fake.token,
+        "TIENDO_TELEGRAM_USERNAME": fake.username,
         "TIENDO_TELEGRAM_API_BASE_URL": fake.base_url.removesuffix("/bot"),
         "TIENDO_ADMINS_SUPERADMINS": f"telegram:{ADMIN}",
         "TIENDO_SERVER_PORT": "0",

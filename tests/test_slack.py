@@ -14,16 +14,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from bot.app import App
-from bot.config import Config, SlackConfig
+from bot.app import build
+from bot.config import AdminsConfig, Config, SlackConfig
 from bot.delivery import ChatUnavailable
 from bot.runtime import Runtime
-from bot.slack import SlackAdapter, SlackSender
+from bot.slack import SlackSender
 from handlers.clock import FixedClock
-from handlers.context import Settings
-from handlers.engine import Engine
-from handlers.i18n import Catalogs
-from handlers.table import build_table
 from handlers.values import Image, Ref, Reply
 from storage.db import Database
 from storage.models import Report
@@ -103,21 +99,16 @@ async def slack(db: Database, clock: FixedClock) -> AsyncIterator[Workspace]:
     async with FakeSlack() as fake:
         fake.add_user(BOB, "bob", "Trần Văn Bình")
         config = Config(
+            admins=AdminsConfig(superadmins=[f"slack:{TEAM_ID}:{ALICE}"]),
             slack=SlackConfig(
                 bot_token=SecretStr(BOT_TOKEN),
                 signing_secret=SecretStr(SECRET),
                 api_base_url=fake.api_url,
-            )
+            ),
         )
         config.server.port = 0
-        engine = Engine(
-            db,
-            clock,
-            Catalogs(),
-            Settings(superadmins=frozenset({f"slack:{TEAM_ID}:{ALICE}"})),
-            build_table(),
-        )
-        runtime = Runtime(App(config, db, engine), [SlackAdapter(config.slack, engine)])
+        app = build(config, clock=clock, db=db, adapters=True)
+        runtime = Runtime(app)
         await runtime.start()
         try:
             yield Workspace(fake, f"http://127.0.0.1:{runtime.port}/slack/events", db)

@@ -13,15 +13,12 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from typer.testing import CliRunner
 
+from bot.app import build
 from bot.cli import cli
-from bot.config import SlackConfig
-from bot.slack import SlackAdapter
+from bot.config import AdminsConfig, Config, SlackConfig
+from bot.slack import mentions_to_refs
 from bot.slack_manifest import PLACEHOLDER_URL, manifest, render
 from handlers.clock import FixedClock
-from handlers.context import Settings
-from handlers.engine import Engine
-from handlers.i18n import Catalogs
-from handlers.table import build_table
 from handlers.values import Ref, Reply, Request
 from storage.db import Database
 from tests.fakes.slack_api import BOT_TOKEN, CHANNEL_ID, TEAM_ID
@@ -86,7 +83,7 @@ def test_the_command_wants_one_https_url_or_socket(args: list[str]) -> None:
 
 
 def test_the_manifest_has_exactly_the_commands_the_adapter_registers(
-    monkeypatch: pytest.MonkeyPatch, engine: Engine
+    monkeypatch: pytest.MonkeyPatch, db: Database, clock: FixedClock
 ) -> None:
     registered: list[str] = []
     command = AsyncApp.command
@@ -96,7 +93,8 @@ def test_the_manifest_has_exactly_the_commands_the_adapter_registers(
         return command(app, name, *args, **kwargs)
 
     monkeypatch.setattr(AsyncApp, "command", spy)
-    SlackAdapter(SlackConfig(bot_token=SecretStr(BOT_TOKEN), signing_secret=SecretStr("s")), engine)
+    slack = SlackConfig(bot_token=SecretStr(BOT_TOKEN), signing_secret=SecretStr("s"))
+    build(Config(slack=slack), clock=clock, db=db, adapters=True)
     commands = manifest(PLACEHOLDER_URL)["features"]["slash_commands"]
     assert sorted(c["command"] for c in commands) == sorted(registered)
     # Escaped, so that a typed @name arrives as the user id (see the test below).
@@ -131,13 +129,9 @@ async def test_the_scopes_cover_the_methods_the_adapter_calls(
 
 
 def test_escaped_mentions_resolve_with_or_without_the_name(db: Database, clock: FixedClock) -> None:
-    engine = Engine(
-        db,
-        clock,
-        Catalogs(),
-        Settings(superadmins=frozenset({f"slack:{TEAM_ID}:U01"})),
-        build_table(),
-    )
+    """The adapter turns a mention into a platform id before the request reaches handlers."""
+    config = Config(admins=AdminsConfig(superadmins=[f"slack:{TEAM_ID}:U01"]))
+    engine = build(config, clock=clock, db=db).engine
 
     def say(user: str, command: str, args: str = "") -> Reply:
         return engine.handle(
@@ -145,7 +139,7 @@ def test_escaped_mentions_resolve_with_or_without_the_name(db: Database, clock: 
                 user=Ref("slack", TEAM_ID, user),
                 chat=Ref("slack", TEAM_ID, CHANNEL_ID),
                 command=command,
-                args=args,
+                args=mentions_to_refs(args, TEAM_ID),
                 user_name=user.lower(),
                 is_group=True,
                 language="en",

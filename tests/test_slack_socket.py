@@ -19,15 +19,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from bot.app import App
-from bot.config import Config, SlackConfig
+from bot.app import build
+from bot.config import AdminsConfig, Config, SlackConfig
 from bot.runtime import Runtime
-from bot.slack import SlackAdapter
 from handlers.clock import FixedClock
-from handlers.context import Settings
 from handlers.engine import Engine
-from handlers.i18n import Catalogs
-from handlers.table import build_table
 from handlers.values import Reply, Request
 from storage.db import Database
 from storage.models import Report
@@ -132,22 +128,18 @@ async def running(
     async with FakeSlack() as fake:
         fake.add_user(BOB, "bob", "Trần Văn Bình")
         config = Config(
+            admins=AdminsConfig(superadmins=[f"slack:{TEAM_ID}:{ALICE}"]),
             slack=SlackConfig(
                 bot_token=SecretStr(BOT_TOKEN),
                 app_token=SecretStr(app_token),
                 mode="socket",
                 api_base_url=fake.api_url,
-            )
+            ),
         )
         config.server.port = 0
-        engine = Engine(
-            db,
-            clock,
-            Catalogs(),
-            Settings(superadmins=frozenset({f"slack:{TEAM_ID}:{ALICE}"})),
-            build_table(),
-        )
-        runtime = Runtime(App(config, db, engine), [SlackAdapter(config.slack, engine)])
+        app = build(config, clock=clock, db=db, adapters=True)
+        engine = app.engine
+        runtime = Runtime(app)
         try:
             await runtime.start()
             yield Workspace(fake, engine, db), runtime

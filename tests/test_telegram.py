@@ -12,18 +12,15 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
+from telegram import Message
 
-from bot.app import App
-from bot.config import Config, TelegramConfig
+from bot.app import build
+from bot.config import AdminsConfig, Config, TelegramConfig
 from bot.delivery import ChatUnavailable
-from bot.digests import Digests
 from bot.runtime import Runtime
-from bot.telegram import TelegramAdapter
+from bot.telegram import TelegramAdapter, command_text
+from bot.tuning import Tuning
 from handlers.clock import FixedClock
-from handlers.context import Settings
-from handlers.engine import Engine
-from handlers.i18n import Catalogs
-from handlers.table import build_table
 from handlers.values import Image, Ref, Reply
 from storage import inbox
 from storage.db import Database
@@ -89,29 +86,24 @@ class Bot:
             return list(session.exec(select(Report).order_by(col(Report.id))).all())
 
 
-def engine_for(db: Database, clock: FixedClock) -> Engine:
-    settings = Settings(superadmins=frozenset({f"telegram:{ADMIN_ID}"}))
-    return Engine(db, clock, Catalogs(), settings, build_table())
-
-
 def telegram_config(fake: FakeTelegram, **options: Any) -> Config:
     config = Config(
+        admins=AdminsConfig(superadmins=[f"telegram:{ADMIN_ID}"]),
         telegram=TelegramConfig(
             token=SecretStr(fake.token),
+            username=fake.username,
             api_base_url=fake.base_url.removesuffix("/bot"),
             **options,
-        )
+        ),
     )
     config.server.port = 0
     return config
 
 
 async def started(config: Config, db: Database, clock: FixedClock, **options: Any) -> Runtime:
-    engine = engine_for(db, clock)
-    adapter = TelegramAdapter(
-        config.telegram, engine, retry_backoff=0.01, poll_timeout=1, **options
-    )
-    runtime = Runtime(App(config, db, engine), [adapter])
+    tuning = Tuning(retry_backoff=0.01, poll_timeout=1, **options)
+    app = build(config, clock=clock, db=db, adapters=True, tuning=tuning, defer=lambda *_: None)
+    runtime = Runtime(app)
     await runtime.start()
     return runtime
 
@@ -423,9 +415,7 @@ async def test_the_digest_goes_to_a_group_and_a_kicked_group_is_switched_off(
     await bot.say(group, bot.admin, "/campaign use road")
     assert "18:00" in await bot.say(group, bot.admin, "/digest here")
     await bot.say(bot.reporter_chat, bot.reporter, "/report 12 hộ")
-    digests = Digests(
-        db, clock, Catalogs(), bot.runtime.outbox, "test", language="vi", defer=lambda *_: None
-    )
+    digests = bot.runtime.app.digests
     clock.current = datetime(2025, 3, 10, 11, 0, tzinfo=UTC)  # 18:00 in Hà Nội
     await digests.tick()
     digest = bot.fake.messages(group["id"])[-1]
@@ -475,3 +465,28 @@ async def test_an_update_the_database_could_not_take_is_fetched_again(
     # The offset was not moved past the update until it was stored.
     offsets = [c.params.get("offset", 0) for c in bot.fake.calls_of("getUpdates")]
     assert offsets.count(update["update_id"]) >= 2  # asked for again after the failure
+
+
+def test_a_mention_without_username_reaches_handlers_as_a_telegram_id() -> None:
+    """`/role Minh leader`, where the admin picked Minh (no @username) from the mention list:
+    Telegram sends a text_mention entity carrying the user, which the adapter turns into an id."""
+    message = Message.de_json(
+        {
+            "message_id": 5,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "text": "/role Minh Trần leader",
+            "entities": [
+                {"type": "bot_command", "offset": 0, "length": 5},
+                {
+                    "type": "text_mention",
+                    "offset": 6,
+                    "length": 9,
+                    "user": {"id": 4242, "is_bot": False, "first_name": "Minh"},
+                },
+            ],
+        },
+        None,
+    )
+    assert message is not None
+    assert command_text(message) == "/role telegram:4242 leader"

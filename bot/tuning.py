@@ -1,0 +1,16 @@
+"""Waits and time-outs of the adapters, passed in by the composition root so tests can shorten
+them; production keeps these defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tuning:
+    form_timeout: float = 600  # seconds an unanswered guided form stays open
+    retry_backoff: float = 0.5  # seconds before the first retry of a failed platform call
+    poll_timeout: int = 30  # seconds a long poll waits for news
+
+
+DEFAULT_TUNING = Tuning()
