@@ -22,7 +22,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -106,11 +106,15 @@ WHOLE, FRACTION, PERCENT = "#,##0", "#,##0.0##", "0.0%"
 DATE_FORMATS = {"vi": "dd/mm/yyyy", "en": "d mmm yyyy"}
 
 
+# How a column's values show: as they are, grouped numbers, percentages, dates, date and time.
+Style = Literal["general", "number", "percent", "date", "moment"]
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
     width: int
-    style: str = "general"  # general | number (grouped) | percent | date | moment (date, time)
+    style: Style = "general"
 
 
 def _clean(text: str) -> str:
@@ -118,7 +122,7 @@ def _clean(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: object, style: str, lang: str) -> WriteOnlyCell:
+def _cell(sheet: WriteOnlyWorksheet, value: object, style: Style, lang: str) -> WriteOnlyCell:
     if isinstance(value, str):
         value = _clean(value)
     cell = WriteOnlyCell(sheet, value=value)
@@ -134,20 +138,16 @@ def _cell(sheet: WriteOnlyWorksheet, value: object, style: str, lang: str) -> Wr
 
 
 def _sheet(
-    book: Workbook, title: str, columns: Sequence[Column], freeze: str
+    book: Workbook, title: str, columns: Sequence[Column], freeze: str, lang: str
 ) -> WriteOnlyWorksheet:
-    """A sheet with its column widths, a bold frozen header row; rows follow."""
-    sheet = book.create_sheet(_clean(title))
+    """A sheet with its column widths and a bold, frozen header row; rows follow."""
+    sheet = book.create_sheet(title)
     for index, column in enumerate(columns, start=1):
         width = max(column.width, len(column.header) + 2)
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = freeze
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=_clean(column.header))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
+    # Headers hold metric labels: they go through the same escaping as any text.
+    _append(sheet, columns, [column.header for column in columns], lang, bold=True)
     return sheet
 
 
@@ -302,10 +302,11 @@ def to_xlsx(tr: Translator, campaign: Campaign, rows: Iterable[ExportRow], total
     book = Workbook(write_only=True)
     zone = ZoneInfo(campaign.timezone)
     columns = _report_columns(tr, campaign.timezone)
-    sheet = _sheet(book, tr._("Reports"), columns, "A2")
+    sheet = _sheet(book, tr._("Reports"), columns, "A2", tr.lang)
     _write(sheet, columns, (_report_cells(tr, zone, row) for row in rows), tr.lang)
     columns = _total_columns(tr, totals.metrics)
-    sheet = _sheet(book, tr._("Totals by team"), columns, "C2")  # codes and names stay in view
+    # Frozen at C2: team codes and names stay in view beside the metric columns.
+    sheet = _sheet(book, tr._("Totals by team"), columns, "C2", tr.lang)
     _write(sheet, columns, [_team_row(team, totals) for team in totals.teams], tr.lang)
     # Below the filtered range, so sorting the teams leaves the campaign's total last.
     _append(sheet, columns, _campaign_row(tr, campaign, totals), tr.lang, bold=True)

@@ -220,6 +220,13 @@ def test_xlsx_in_english_and_date_range(campaign: Chat) -> None:
     assert (t1[3], t2[3], whole[1], whole[3]) == (12, 0, "Whole campaign", 12)
 
 
+def test_xlsx_headers_are_escaped_too(campaign: Chat) -> None:
+    campaign.ok("an", '/metric add rooms "Phòng" unit=room en="=SUM(A1)"')
+    _, totals = sheets(campaign.ok("an", "/export xlsx"))
+    header = totals["M1"]
+    assert header.value == "=SUM(A1) (room)" and header.data_type == "s"
+
+
 def test_control_characters_never_break_an_export(campaign: Chat, db: Database) -> None:
     campaign.ok("lan", "/report 12 hộ note=ok")
     nul = "\x00" if db.url.startswith("sqlite") else ""  # PostgreSQL text cannot hold NUL
