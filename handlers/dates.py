@@ -31,29 +31,36 @@ _ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # digits, so grouped numbers (`1.234.567`) are never dates.
 _DMY = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
 _DM = re.compile(r"([0-9]{1,2})/([0-9]{1,2})")
+_VI_ORDINALS = ("hai", "ba", "tu", "nam", "sau", "bay")  # thứ hai (Monday) … thứ bảy
 
 
 def _fold(word: str) -> str:
     return unicodedata.normalize("NFC", word).casefold()
 
 
-# Folded names of each weekday, Monday first: English, and Vietnamese `thứ hai`/`thứ 2`/`t2` …
-# `chủ nhật`/`cn`.
-_WEEKDAY_NAMES = (
-    ("mon", "monday", "thu hai", "thu 2", "t2"),
-    ("tue", "tues", "tuesday", "thu ba", "thu 3", "t3"),
-    ("wed", "wednesday", "thu tu", "thu 4", "t4"),
-    ("thu", "thur", "thurs", "thursday", "thu nam", "thu 5", "t5"),
-    ("fri", "friday", "thu sau", "thu 6", "t6"),
-    ("sat", "saturday", "thu bay", "thu 7", "t7"),
-    ("sun", "sunday", "chu nhat", "chunhat", "cn"),
+# Names of each weekday, Monday first. English ones as written (`thu` is Thursday, but `thứ`
+# alone is nothing); Vietnamese ones without diacritics (`thứ hai`, `thứ 2`, `t2` … `chủ nhật`).
+_ENGLISH_WEEKDAYS = (
+    ("mon", "monday"),
+    ("tue", "tues", "tuesday"),
+    ("wed", "wednesday"),
+    ("thu", "thur", "thurs", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
 )
-WEEKDAYS = {name: n for n, names in enumerate(_WEEKDAY_NAMES, 1) for name in names}
+_VIETNAMESE_WEEKDAYS = (
+    *((f"thu {word}", f"thu {n + 1}", f"t{n + 1}") for n, word in enumerate(_VI_ORDINALS, 1)),
+    ("chu nhat", "chunhat", "cn"),
+)
+_ENGLISH = {name: n for n, names in enumerate(_ENGLISH_WEEKDAYS, 1) for name in names}
+_VIETNAMESE = {name: n for n, names in enumerate(_VIETNAMESE_WEEKDAYS, 1) for name in names}
 
 
 def parse_weekday(text: str) -> int | None:
     """`cn`, `Chủ nhật`, `thứ 7`, `T7`, `sun`, `Saturday` → ISO weekday (1 = Monday); else None."""
-    return WEEKDAYS.get(" ".join(fold(text).split()))
+    words = " ".join(text.split())
+    return _ENGLISH.get(_fold(words)) or _VIETNAMESE.get(fold(words))
 
 
 def _numeric(token: str, today: date, after: date | None) -> date | None:

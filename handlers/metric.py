@@ -20,16 +20,13 @@ from storage.models import Metric
 
 ADD_EXAMPLE = '/metric add households "Hộ đã vận động" unit=household target=500 aliases=hộ,ho'
 UNITS = ("household", "m", "km", "VND", "house", "person", "meeting")
-# Words a report already gives a meaning to; an alias must not shadow them.
-RESERVED = {
-    *DATE_KEYS,
-    *TEAM_KEYS,
-    *NOTE_KEYS,
-    *(fold(w) for w in numbers.VOCABULARY),
+# Words a report already gives a meaning to; an alias must not shadow them. Options are read
+# without diacritics (`ghi chú` = `ghichu`); amounts and day words as written (`quà` is free).
+RESERVED_KEYS = {*DATE_KEYS, *TEAM_KEYS, *NOTE_KEYS}
+RESERVED_WORDS = {
+    *(w.casefold() for w in numbers.VOCABULARY),
     *dates.DAY_WORDS,
-    "hom",
-    "qua",
-    "kia",
+    *("hôm", "hom", "qua", "kia"),
 }
 YES = {"yes", "y", "co", "true", "1"}
 NO = {"no", "n", "khong", "false", "0"}
@@ -56,7 +53,10 @@ def _aliases(value: str, others: list[Metric], key: str) -> list[str]:
     aliases: list[str] = []
     for alias in filter(None, (" ".join(a.split()) for a in value.split(","))):
         folded = fold(alias)
-        if any(w in RESERVED or not w.isalpha() for w in folded.split()):
+        if fold(alias).replace(" ", "") in RESERVED_KEYS or any(
+            w.casefold() in RESERVED_WORDS or fold(w) in RESERVED_KEYS or not w.isalpha()
+            for w in alias.split()
+        ):
             raise UserError(
                 N_("“{token}” cannot be an alias: it already means something."),
                 token=alias,
@@ -101,7 +101,7 @@ def add(ctx: Ctx) -> Reply:
     existing = queries.metrics(ctx.session, campaign.id, active_only=False)
     if any(m.key == key for m in existing):
         raise UserError(N_("Metric {key} already exists."), key=key, example="/metric list")
-    if fold(key) in DATE_KEYS | TEAM_KEYS | NOTE_KEYS:  # `key=` must stay free for options
+    if fold(key) in RESERVED_KEYS:  # `key=` must stay free for options
         raise UserError(
             N_("“{token}” cannot be an alias: it already means something."),
             token=key,

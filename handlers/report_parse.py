@@ -172,7 +172,7 @@ def _is_separator(text: str, i: int) -> bool:
     ch = text[i]
     before, after = text[i - 1 : i], text[i + 1 : i + 2]
     # Kept so that they are read, or refused (`12%`, `$5`), rather than silently dropped.
-    if ch.isalnum() or ch in "=%" or unicodedata.category(ch) == "Sc":
+    if ch.isalnum() or ch == "%" or unicodedata.category(ch) == "Sc":
         return False
     if unicodedata.category(ch).startswith("M"):  # a mark on a letter, not an emoji's modifier
         return not before.isalpha()
@@ -236,7 +236,7 @@ class _Reader:
             return self._option(tokens, i, key, value)
         day = dates.take_date(tokens, i, self.today)
         if day is not None:
-            self._set_day(day[0], token)
+            self._set_day(day[0], " ".join(tokens[i : day[1]]))
             return day[1]
         glued = numbers.split_glued(token)
         if glued is not None:  # `12hộ`
@@ -245,9 +245,11 @@ class _Reader:
         if numbers.is_amount_start(token):
             return self._amount(tokens, i, None)
         match = self.lookup.match(tokens, i)
-        if match is not None and match[1] < len(tokens):  # the word first: `hộ 12`, `hộ: 12`
+        if match is not None:  # the word first: `hộ 12`, `hộ: 12`, `hộ dân 15`
             metric, end = match
-            if numbers.is_amount_start(tokens[end]):
+            while end < len(tokens) and (filler := _filler_end(tokens, end)) is not None:
+                end = filler
+            if end < len(tokens) and numbers.is_amount_start(tokens[end]):
                 return self._amount(tokens, end, metric)
         filler = _filler_end(tokens, i)
         if filler is not None:
