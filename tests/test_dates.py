@@ -188,7 +188,7 @@ def test_is_yearless() -> None:
         ("thu", 4),
         ("fri", 5),
         ("sat", 6),
-    ],  # fmt: skip
+    ],
 )
 def test_weekday_words(text: str, weekday: int) -> None:
     assert parse_weekday(text) == weekday
