@@ -21,16 +21,14 @@ from handlers.errors import UserError
 from handlers.report_parse import ParsedReport, parse_report
 from storage import reports as stored
 from storage.db import Database
-from storage.models import Report
+from storage.models import Metric, Report
 from tests.conftest import Chat
 
 TODAY = date(2025, 3, 10)
 YESTERDAY = date(2025, 3, 9)
 
 
-def _metric(id: int, key: str, unit: str, *aliases: str, decimals: bool = False):  # type: ignore[no-untyped-def]
-    from storage.models import Metric
-
+def _metric(id: int, key: str, unit: str, *aliases: str, decimals: bool = False) -> Metric:
     return Metric(
         id=id,
         campaign_id=1,
