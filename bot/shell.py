@@ -16,7 +16,7 @@ from typing import TextIO
 
 from handlers.args import command_line, form_args
 from handlers.engine import Engine
-from handlers.values import Attachment, Button, Form, Ref, Reply, Request
+from handlers.values import Attachment, Button, Form, FormField, Ref, Reply, Request
 
 Readline = Callable[[str], str | None]  # prompt → the next line, or None at the end of input
 
@@ -129,27 +129,36 @@ class Shell:
         return reply
 
     def fill(self, form: Form) -> Reply:
-        """Ask the form's fields one by one, then send the command they make. A field the
-        engine rejects is asked again (up to three times)."""
+        """Ask the form's fields one by one, then send the command they make. The engine reads
+        each answer with its field's own parser (`7 hộ`, `2 triệu rưỡi`, `hôm qua`); a field it
+        rejects is asked again after the reason, keeping every other answer, until it is
+        accepted, left empty (skipped) or the input ends."""
+
+        def prompt(entry: FormField) -> str:  # label and hint are in the reader's language
+            return f"  {entry.label}{f' ({entry.hint})' if entry.hint else ''}: "
+
         self.say(f"— {form.title} —")
+        fields = {entry.name: entry for entry in form.fields}
         answers: dict[str, str] = {}
         for entry in form.fields:
-            hint = f" ({entry.hint})" if entry.hint else ""
-            answer = self.ask(f"  {entry.label}{hint}: ")
+            answer = self.ask(prompt(entry))
             if answer is None:
                 break
             if answer.strip():
                 answers[entry.name] = answer.strip()
-        for _ in range(3):
+        while True:
             reply = self.engine.handle(self.request(form.command, form_args(answers)))
             self.show(reply)
-            if not (reply.is_error and reply.error_field in answers):
+            entry = fields.get(reply.error_field or "") if reply.is_error else None
+            if entry is None or entry.name not in answers:
                 return reply
-            retry = self.ask(f"  {reply.error_field}: ")
-            if retry is None or not retry.strip():
+            retry = self.ask(prompt(entry))
+            if retry is None:
                 return reply
-            answers[reply.error_field] = retry.strip()  # type: ignore[index]
-        return reply
+            if retry.strip():
+                answers[entry.name] = retry.strip()
+            else:
+                del answers[entry.name]
 
     def ask(self, prompt: str) -> str | None:
         answer = self.readline(prompt)

@@ -6,26 +6,19 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers import dates
-from handlers.common import code, no_extra, word
+from handlers.common import code, no_extra, rest, word
 from handlers.context import Ctx
 from handlers.errors import N_, Refused, UserError
 from handlers.values import Reply
 from storage import queries
 from storage.models import Campaign, Membership
 
-NEW_EXAMPLE = '/campaign new duong-bsd "Đường Bình Sơn Đông" deadline=2025-12-31'
-SET_EXAMPLE = "/campaign set deadline=2025-12-31 restdays=sun backdate=7"
+NEW_EXAMPLE = "/campaign new duong-bsd Đường Bình Sơn Đông deadline=31/12/2025"
+SET_EXAMPLE = "/campaign set deadline=31/12/2025 restdays=cn,t7,2/9 backdate=7"
+RESTDAYS_EXAMPLE = "restdays=cn,t7,25/12,2/9"
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# English names and the Vietnamese "thứ 2 … thứ 7, chủ nhật" shorthand, to ISO weekday numbers.
-WEEKDAYS = {name: n for n, name in enumerate(WEEKDAY_NAMES, 1)} | {
-    "t2": 1,
-    "t3": 2,
-    "t4": 3,
-    "t5": 4,
-    "t6": 5,
-    "t7": 6,
-    "cn": 7,
-}
+# A typed date without a year and the date it was read as, for the reply to say so.
+Readings = list[tuple[str, date]]
 
 
 def timezone(value: str) -> str:
@@ -40,7 +33,7 @@ def timezone(value: str) -> str:
 
 def new(ctx: Ctx) -> Reply:
     slug = code(ctx, 0, NEW_EXAMPLE)
-    name = word(ctx, 1, NEW_EXAMPLE)
+    name = rest(ctx, 1, NEW_EXAMPLE)
     no_extra(ctx, {"start", "deadline", "tz"}, NEW_EXAMPLE)
     if queries.campaign_by_code(ctx.session, slug) is not None:
         raise UserError(
@@ -48,10 +41,11 @@ def new(ctx: Ctx) -> Reply:
         )
     tz = timezone(ctx.args.options.get("tz", ctx.settings.default_timezone))
     today = ctx.now().astimezone(ZoneInfo(tz)).date()
-    start = (
-        dates.parse_date(ctx.args.options["start"], today) if "start" in ctx.args.options else today
-    )
-    deadline = _deadline(ctx.args.options.get("deadline"), start, today)
+    readings: Readings = []
+    start = today
+    if "start" in ctx.args.options:  # a start without a year is this year's
+        start = _read_date(ctx.args.options["start"], today, date(today.year, 1, 1), readings)
+    deadline = _deadline(ctx.args.options.get("deadline"), start, today, readings)
     campaign = Campaign(
         code=slug, name=name, start_date=start, deadline=deadline, timezone=tz, created_at=ctx.now()
     )
@@ -61,21 +55,36 @@ def new(ctx: Ctx) -> Reply:
     ctx.chat.campaign_id = campaign.id
     ctx.session.add(ctx.chat)
     ctx.audit(campaign, "campaign.new", code=slug, name=name)
-    return Reply(
-        ctx.tr._(
-            "Campaign {code} “{name}” created; you are its administrator and this chat uses it. "
-            "Next: add metrics (/metric add), units and teams.",
-            code=slug,
-            name=name,
-        )
+    text = ctx.tr._(
+        "Campaign {code} “{name}” created; you are its administrator and this chat uses it. "
+        "Next: add metrics (/metric add), units and teams.",
+        code=slug,
+        name=name,
     )
+    return Reply("\n".join([text, *_readings_note(ctx, readings)]))
 
 
-def _deadline(value: str | None, start: date, today: date) -> date | None:
-    if value is None or value.lower() in ("none", "-", "khong"):
+def _read_date(value: str, today: date, after: date, readings: Readings) -> date:
+    """A setting's date; one typed without a year is the first such date on or after `after`,
+    and is noted in readings."""
+    day = dates.parse_date(value, today, after=after)
+    if dates.is_yearless(value):
+        readings.append((value.strip(), day))
+    return day
+
+
+def _readings_note(ctx: Ctx, readings: Readings) -> list[str]:
+    if not readings:
+        return []
+    listed = ", ".join(f"{typed} → {ctx.tr.date(day)}" for typed, day in readings)
+    return [ctx.tr._("Dates without a year were read as: {dates}.", dates=listed)]
+
+
+def _deadline(value: str | None, start: date, today: date, readings: Readings) -> date | None:
+    if value is None or value.lower() in ("none", "-", "khong", "không"):
         return None
-    # A deadline is usually ahead: parse relative to a far "today" so 31/12 means this year's.
-    deadline = dates.parse_date(value, max(today, date(today.year, 12, 31)))
+    # A deadline lies ahead: 31/12 is the next 31 December.
+    deadline = _read_date(value, today, today, readings)
     if deadline < start:
         raise UserError(
             N_("The deadline {deadline} is before the start {start}."),
@@ -160,14 +169,17 @@ def set_(ctx: Ctx) -> Reply:
     if not options:
         raise UserError(N_("Say what to change."), example=SET_EXAMPLE)
     today = ctx.today(campaign)
+    readings: Readings = []
     if "deadline" in options:
-        campaign.deadline = _deadline(options["deadline"], campaign.start_date, today)
+        campaign.deadline = _deadline(options["deadline"], campaign.start_date, today, readings)
     if "tz" in options:
         campaign.timezone = timezone(options["tz"])
     if "name" in options:
         campaign.name = options["name"]
     if "restdays" in options:
-        campaign.rest_weekdays, campaign.rest_dates = _rest_days(options["restdays"], today)
+        campaign.rest_weekdays, campaign.rest_dates = _rest_days(
+            options["restdays"], campaign.start_date, today, readings
+        )
     if "backdate" in options:
         days = options["backdate"]
         if not days.isdigit() or not 0 <= int(days) <= 366:
@@ -177,19 +189,34 @@ def set_(ctx: Ctx) -> Reply:
         campaign.backdate_days = int(days)
     ctx.session.add(campaign)
     ctx.audit(campaign, "campaign.set", **options)
-    return info(ctx)
+    reply = info(ctx)
+    return Reply("\n".join([reply.text, *_readings_note(ctx, readings)]))
 
 
-def _rest_days(value: str, today: date) -> tuple[list[int], list[str]]:
+def _rest_days(
+    value: str, start: date, today: date, readings: Readings
+) -> tuple[list[int], list[str]]:
+    """Weekdays (`cn`, `thứ 7`, `sun`) and dates; a date without a year is the first such date
+    from the campaign's start, so `1/1` typed in March is the coming New Year."""
     weekdays: set[int] = set()
     days: set[str] = set()
-    for item in filter(None, (part.strip().lower() for part in value.split(","))):
-        if item in ("none", "-"):
+    for item in filter(None, (" ".join(part.split()) for part in value.split(","))):
+        if item.lower() in ("none", "-"):
             continue
-        if item in WEEKDAYS:
-            weekdays.add(WEEKDAYS[item])
-        else:
-            days.add(dates.parse_date(item, date(today.year + 5, 12, 31)).isoformat())
+        weekday = dates.parse_weekday(item)
+        if weekday is not None:
+            weekdays.add(weekday)
+            continue
+        taken = dates.take_date(item.split(), 0, today, after=start)
+        if taken is None or taken[1] != len(item.split()):
+            raise UserError(
+                N_("“{token}” is not a weekday or a date I understand."),
+                token=item,
+                example=RESTDAYS_EXAMPLE,
+            )
+        if dates.is_yearless(item):
+            readings.append((item, taken[0]))
+        days.add(taken[0].isoformat())
     return sorted(weekdays), sorted(days)
 
 

@@ -1,4 +1,4 @@
-"""Small checks the administration handlers share: required words, codes, numbers, dates."""
+"""Small checks the administration handlers share: required words and names, codes, options."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ def word(ctx: Ctx, index: int, example: str) -> str:
     if value is None or not value.strip():
         raise UserError(N_("Something is missing here."), example=example)
     return value.strip()
+
+
+def rest(ctx: Ctx, index: int, example: str) -> str:
+    """A name or value that runs over the positional words from index on (`Tổ 5 thôn Đông`)."""
+    value = ctx.args.rest(index)
+    if value is None:
+        raise UserError(N_("Something is missing here."), example=example)
+    return value
 
 
 def code(ctx: Ctx, index: int, example: str) -> str:

@@ -1,5 +1,9 @@
-"""Report dates as reporters type them (`2025-03-01`, `01/03`, `1/3/25`, `01.03.2025`, `hôm qua`,
-`yesterday`) and their locale-aware formatting. Pure: today's date comes in.
+"""Dates as people type them (`2025-03-01`, `01/03`, `1/3/25`, `01.03.2025`, `hôm qua`,
+`yesterday`), weekday names in vi and en (`cn`, `thứ 7`, `sun`), and their locale-aware
+formatting. Pure: today's date comes in.
+
+A day and month without a year (`28/11`) is, for a report, the latest such day up to today;
+for a setting that looks ahead, the first such day on or after the date given as `after`.
 
 Message ids: "“{token}” is not a date I understand." and "There is no such date as “{token}”."
 """
@@ -12,12 +16,13 @@ from datetime import date, timedelta
 
 from babel.dates import format_date as babel_format_date
 
+from handlers.args import fold
 from handlers.errors import N_, UserError
 
 EXAMPLE = "date=hôm qua"
 
 # Days before today, for one-word names of a day and for the word after "hôm"/"hom".
-_DAY_WORDS = {"nay": 0, "today": 0, "hnay": 0, "hqua": 1, "yesterday": 1}
+DAY_WORDS = {"nay": 0, "today": 0, "hnay": 0, "hqua": 1, "yesterday": 1}
 _HOM = frozenset({"hôm", "hom"})
 _AFTER_HOM = {"nay": 0, "qua": 1, "kia": 2}
 
@@ -26,13 +31,39 @@ _ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # digits, so grouped numbers (`1.234.567`) are never dates.
 _DMY = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
 _DM = re.compile(r"([0-9]{1,2})/([0-9]{1,2})")
+_VI_ORDINALS = ("hai", "ba", "tu", "nam", "sau", "bay")  # thứ hai (Monday) … thứ bảy
 
 
 def _fold(word: str) -> str:
     return unicodedata.normalize("NFC", word).casefold()
 
 
-def _numeric(token: str, today: date) -> date | None:
+# Names of each weekday, Monday first. English ones as written (`thu` is Thursday, but `thứ`
+# alone is nothing); Vietnamese ones without diacritics (`thứ hai`, `thứ 2`, `t2` … `chủ nhật`).
+_ENGLISH_WEEKDAYS = (
+    ("mon", "monday"),
+    ("tue", "tues", "tuesday"),
+    ("wed", "wednesday"),
+    ("thu", "thur", "thurs", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
+)
+_VIETNAMESE_WEEKDAYS = (
+    *((f"thu {word}", f"thu {n + 1}", f"t{n + 1}") for n, word in enumerate(_VI_ORDINALS, 1)),
+    ("chu nhat", "chunhat", "cn"),
+)
+_ENGLISH = {name: n for n, names in enumerate(_ENGLISH_WEEKDAYS, 1) for name in names}
+_VIETNAMESE = {name: n for n, names in enumerate(_VIETNAMESE_WEEKDAYS, 1) for name in names}
+
+
+def parse_weekday(text: str) -> int | None:
+    """`cn`, `Chủ nhật`, `thứ 7`, `T7`, `sun`, `Saturday` → ISO weekday (1 = Monday); else None."""
+    words = " ".join(text.split())
+    return _ENGLISH.get(_fold(words)) or _VIETNAMESE.get(fold(words))
+
+
+def _numeric(token: str, today: date, after: date | None) -> date | None:
     if match := _ISO.fullmatch(token):
         year, month, day = (int(part) for part in match.groups())
     elif match := _DMY.fullmatch(token):
@@ -41,8 +72,10 @@ def _numeric(token: str, today: date) -> date | None:
             year += 2000
     elif match := _DM.fullmatch(token):
         day, month = int(match[1]), int(match[2])
-        # The latest such day up to today: 31/12 typed on 2 January is last year's.
-        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+        if after is not None:  # looking ahead: 1/1 typed in March is next year's
+            year = after.year if (month, day) >= (after.month, after.day) else after.year + 1
+        else:  # the latest such day up to today: 31/12 typed on 2 January is last year's
+            year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
     else:
         return None
     try:
@@ -53,7 +86,14 @@ def _numeric(token: str, today: date) -> date | None:
         ) from None
 
 
-def take_date(tokens: list[str], start: int, today: date) -> tuple[date, int] | None:
+def is_yearless(text: str) -> bool:
+    """Is it a day and month without a year (`25/12`), whose year the reader had to choose?"""
+    return _DM.fullmatch(text.strip()) is not None
+
+
+def take_date(
+    tokens: list[str], start: int, today: date, *, after: date | None = None
+) -> tuple[date, int] | None:
     """The date written at tokens[start] (one or two words) and the index just past it; None if
     it is not a date. Raises UserError for impossible dates (`31/02`)."""
     word = _fold(tokens[start])
@@ -61,16 +101,16 @@ def take_date(tokens: list[str], start: int, today: date) -> tuple[date, int] | 
         back = _AFTER_HOM.get(_fold(tokens[start + 1]))
         if back is not None:
             return today - timedelta(days=back), start + 2
-    if word in _DAY_WORDS:
-        return today - timedelta(days=_DAY_WORDS[word]), start + 1
-    day = _numeric(tokens[start], today)
+    if word in DAY_WORDS:
+        return today - timedelta(days=DAY_WORDS[word]), start + 1
+    day = _numeric(tokens[start], today, after)
     return None if day is None else (day, start + 1)
 
 
-def parse_date(text: str, today: date) -> date:
+def parse_date(text: str, today: date, *, after: date | None = None) -> date:
     """The date that is the whole text."""
     tokens = text.split()
-    taken = take_date(tokens, 0, today) if tokens else None
+    taken = take_date(tokens, 0, today, after=after) if tokens else None
     if taken is None or taken[1] != len(tokens):
         raise UserError(
             N_("“{token}” is not a date I understand."), token=text.strip(), example=EXAMPLE

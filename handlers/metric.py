@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-from handlers import display, numbers
-from handlers.common import code, no_extra, word
+from handlers import dates, display, numbers
+from handlers.common import code, no_extra, rest, word
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
-from handlers.report_parse import DATE_KEYS, NOTE_KEYS, TEAM_KEYS, fold, metric_words
+from handlers.report_parse import (
+    DATE_KEYS,
+    NOTE_KEYS,
+    TEAM_KEYS,
+    fold,
+    metric_words,
+    read_value,
+)
 from handlers.values import Reply
 from storage import progress, queries
 from storage.models import Metric
 
 ADD_EXAMPLE = '/metric add households "Hộ đã vận động" unit=household target=500 aliases=hộ,ho'
 UNITS = ("household", "m", "km", "VND", "house", "person", "meeting")
-# Words a report already gives a meaning to; an alias must not shadow them.
-RESERVED = {
-    *DATE_KEYS,
-    *TEAM_KEYS,
-    *NOTE_KEYS,
-    "m",
-    "km",
-    "k",
-    "tr",
-    "trieu",
-    "ty",
-    "ti",
-    "bn",
-    "mn",
-    "nghin",
-    "ngan",
-    "thousand",
-    "million",
-    "billion",
-    "vnd",
-    "dong",
-    "d",
-    "hom",
-    "nay",
-    "qua",
-    "kia",
-    "today",
-    "yesterday",
+# Words a report already gives a meaning to; an alias must not shadow them. Options are read
+# without diacritics (`ghi chú` = `ghichu`); amounts and day words as written (`quà` is free).
+RESERVED_KEYS = {*DATE_KEYS, *TEAM_KEYS, *NOTE_KEYS}
+RESERVED_WORDS = {
+    *(w.casefold() for w in numbers.VOCABULARY),
+    *dates.DAY_WORDS,
+    *("hôm", "hom", "qua", "kia"),
 }
+YES = {"yes", "y", "co", "true", "1"}
+NO = {"no", "n", "khong", "false", "0"}
 
 
 def _metric(ctx: Ctx, index: int, example: str) -> Metric:
@@ -59,11 +47,16 @@ def _metric(ctx: Ctx, index: int, example: str) -> Metric:
 
 
 def _aliases(value: str, others: list[Metric], key: str) -> list[str]:
+    """Comma-separated words or phrases (`hộ,ho,hộ dân`): each of letters only, none a word a
+    report already reads otherwise."""
     taken = {fold(w) for m in others for w in metric_words(m)}
     aliases: list[str] = []
-    for alias in filter(None, (a.strip() for a in value.split(","))):
+    for alias in filter(None, (" ".join(a.split()) for a in value.split(","))):
         folded = fold(alias)
-        if folded in RESERVED or numbers.is_amount_start(alias) or " " in alias:
+        if fold(alias).replace(" ", "") in RESERVED_KEYS or any(
+            w.casefold() in RESERVED_WORDS or fold(w) in RESERVED_KEYS or not w.isalpha()
+            for w in alias.split()
+        ):
             raise UserError(
                 N_("“{token}” cannot be an alias: it already means something."),
                 token=alias,
@@ -80,17 +73,25 @@ def _aliases(value: str, others: list[Metric], key: str) -> list[str]:
     return aliases
 
 
-def _positive(value: str) -> float:
-    return numbers.parse_amount(value).value
+def _yes_no(key: str, value: str) -> bool:
+    answer = fold(value.strip())
+    if answer not in YES | NO:
+        raise UserError(
+            N_("{key}= takes yes or no, not “{token}”."),
+            key=key,
+            token=value,
+            example=f"{key}=yes",
+        )
+    return answer in YES
 
 
 def add(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     assert campaign.id is not None
     key = code(ctx, 0, ADD_EXAMPLE)
-    label = word(ctx, 1, ADD_EXAMPLE)
+    label = rest(ctx, 1, ADD_EXAMPLE)
     options = ctx.args.options
-    no_extra(ctx, {"unit", "target", "max", "aliases", "en"}, ADD_EXAMPLE)
+    no_extra(ctx, {"unit", "target", "max", "aliases", "en", "decimals"}, ADD_EXAMPLE)
     if "unit" not in options or not options["unit"].strip():
         raise UserError(
             N_("Say the unit ({choices}, or your own word)."),
@@ -100,7 +101,7 @@ def add(ctx: Ctx) -> Reply:
     existing = queries.metrics(ctx.session, campaign.id, active_only=False)
     if any(m.key == key for m in existing):
         raise UserError(N_("Metric {key} already exists."), key=key, example="/metric list")
-    if fold(key) in DATE_KEYS | TEAM_KEYS | NOTE_KEYS:  # `key=` must stay free for options
+    if fold(key) in RESERVED_KEYS:  # `key=` must stay free for options
         raise UserError(
             N_("“{token}” cannot be an alias: it already means something."),
             token=key,
@@ -117,13 +118,17 @@ def add(ctx: Ctx) -> Reply:
         campaign_id=campaign.id,
         key=key,
         label_vi=label,
-        label_en=options.get("en", label),
+        label_en=options.get("en") or label,
         unit=unit,
-        target=_positive(options["target"]) if "target" in options else None,
-        max_per_report=_positive(options["max"]) if "max" in options else None,
+        decimals=_yes_no("decimals", options["decimals"]) if "decimals" in options else False,
         aliases=_aliases(options.get("aliases", ""), active, key),
         position=len(existing),
     )
+    # Targets and maximums read as reports do, in the metric's unit (`target=1,3 tỷ`).
+    if "target" in options:
+        metric.target = read_value(metric, options["target"], ADD_EXAMPLE)
+    if "max" in options:
+        metric.max_per_report = read_value(metric, options["max"], ADD_EXAMPLE)
     ctx.session.add(metric)
     ctx.audit(campaign, "metric.add", key=key, unit=unit, target=metric.target)
     return Reply(
@@ -153,13 +158,16 @@ def list_(ctx: Ctx) -> Reply:
         line += " · " + tr._("words: {words}", words=words)
         if m.max_per_report is not None:
             line += " · " + tr._("max {max} per report", max=display.value(tr, m, m.max_per_report))
+        if m.decimals:
+            line += " · " + tr._("decimals allowed")
         lines.append(line)
     return Reply("\n".join(lines))
 
 
 def target(ctx: Ctx) -> Reply:
-    metric = _metric(ctx, 0, "/metric target households 500")
-    value = _positive(word(ctx, 1, "/metric target households 500"))
+    example = "/metric target households 500 · /metric target vnd 1,3 tỷ"
+    metric = _metric(ctx, 0, example)
+    value = read_value(metric, rest(ctx, 1, example), example)
     old = metric.target
     metric.target = value
     ctx.session.add(metric)

@@ -1,5 +1,12 @@
-"""Amounts as field teams type them (`1.234.567`, `1,5`, `50k`, `2tr5`, `1 tỷ 300 triệu`, `350m`,
-`1,2km`, `500.000đ`) and their locale-aware formatting (Babel).
+"""Amounts as field teams type them (`1.234.567`, `1,5`, `2 500 000 đ`, `50k`, `2tr5`,
+`2 triệu rưỡi`, `1 tỷ 3`, `1 tỷ 300 triệu`, `350m`, `350 mét`, `1,2km`, `500.000đ`) and their
+locale-aware formatting (Babel).
+
+Spoken forms: digits after a multiplier are its decimal fraction, glued (`2tr5`) or not (`1 tỷ 3`
+is 1,3 tỷ, as people say it), unless a word naming what they count follows them (`1 tỷ 3 hộ` is
+1 tỷ and 3 households); `rưỡi` adds half of the multiplier before it. Digits in groups of three
+separated by spaces are one number when there are at least two groups or a currency follows
+(`2 500 000`, `500 000đ`), so that `12 500 hộ` stays two items.
 
 Pure functions. Values are computed exactly with `decimal.Decimal` and returned as floats.
 Every rejection is a `UserError` whose `token` parameter names the offending word(s); the
@@ -15,7 +22,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum, auto
 
@@ -43,6 +51,7 @@ class _Kind(Enum):
     SCALE = auto()  # k, tr, tỷ…: times a power of ten
     LENGTH = auto()  # m, km: metres times a power of ten
     CURRENCY = auto()
+    HALF = auto()  # rưỡi: and a half (of the multiplier before it)
 
 
 # Known words (matched case-insensitively) → kind and power of ten.
@@ -51,16 +60,22 @@ _WORDS: dict[str, tuple[_Kind, int]] = {
     **dict.fromkeys(("tr", "triệu", "trieu", "million", "mn"), (_Kind.SCALE, 6)),
     **dict.fromkeys(("tỷ", "tỉ", "ty", "ti", "bn", "billion"), (_Kind.SCALE, 9)),
     "trillion": (_Kind.SCALE, 12),  # Babel's compact English; Vietnamese says "nghìn tỷ"
-    "m": (_Kind.LENGTH, 0),
+    **dict.fromkeys(("m", "mét", "metre", "metres", "meter", "meters"), (_Kind.LENGTH, 0)),
     "km": (_Kind.LENGTH, 3),
     **dict.fromkeys(("₫", "đ", "vnd", "vnđ", "đồng", "dong"), (_Kind.CURRENCY, 0)),
+    **dict.fromkeys(("rưỡi", "rưởi", "ruoi"), (_Kind.HALF, 0)),
 }
 # Longest first, so that "km" is not read as "k" + "m", nor "mn" as "m" + "n".
-_VOCABULARY = sorted(_WORDS, key=len, reverse=True)
-# Group 1 is a number; group n + 2 is _VOCABULARY[n] (so no case folding is needed to find it).
+VOCABULARY = sorted(_WORDS, key=len, reverse=True)
+# Group 1 is a number; group n + 2 is VOCABULARY[n] (so no case folding is needed to find it).
 _LEXEME = re.compile(
-    "([0-9][0-9.,]*)|" + "|".join(f"({re.escape(word)})" for word in _VOCABULARY), re.IGNORECASE
+    "([0-9][0-9.,]*)|" + "|".join(f"({re.escape(word)})" for word in VOCABULARY), re.IGNORECASE
 )
+_GROUP = re.compile(r"[0-9]{3}")
+_LEAD = re.compile(r"[1-9][0-9]{0,2}")
+
+# Does the word at tokens[index] name what a number counts (a metric word such as `hộ`)?
+NamesItem = Callable[[list[str], int], bool]
 # `1.234.567`, `1,234.5`: a leading group of 1–3 digits (no leading zero, so `0,125` is a
 # fraction), then groups of exactly three behind one separator, then maybe the other as decimal.
 _GROUPED = re.compile(
@@ -114,10 +129,34 @@ def _pieces(tokens: list[str], start: int) -> list[_Piece]:
             kind, power = (
                 (_Kind.NUMBER, 0)
                 if match.lastindex == 1
-                else _WORDS[_VOCABULARY[match.lastindex - 2]]
+                else _WORDS[VOCABULARY[match.lastindex - 2]]
             )
             pieces.append(_Piece(match.group(), kind, power, index, glued=n > 0))
-    return pieces
+    return _join_spaced_groups(pieces)
+
+
+def _is_group(pieces: list[_Piece], i: int) -> bool:
+    """Three digits written as a word of their own (or with a currency glued on: `000đ`)."""
+    return (
+        _kind(pieces, i) is _Kind.NUMBER
+        and not pieces[i].glued
+        and _GROUP.fullmatch(pieces[i].text) is not None
+        and (not _glued(pieces, i + 1) or pieces[i + 1].kind is _Kind.CURRENCY)
+    )
+
+
+def _join_spaced_groups(pieces: list[_Piece]) -> list[_Piece]:
+    """`2 500 000` → one number 2500000 (see the module docstring for when)."""
+    first = pieces[0]
+    if first.kind is not _Kind.NUMBER or not _LEAD.fullmatch(first.text) or _glued(pieces, 1):
+        return pieces
+    end = 1
+    while _is_group(pieces, end):
+        end += 1
+    if end < 3 and not (end == 2 and _kind(pieces, end) is _Kind.CURRENCY):
+        return pieces
+    joined = "".join(piece.text for piece in pieces[:end])
+    return [replace(pieces[end - 1], text=joined), *pieces[end:]]
 
 
 def _number(piece: _Piece, tokens: list[str]) -> Decimal:
@@ -155,14 +194,40 @@ def _read_power(pieces: list[_Piece], i: int) -> tuple[int, int]:
     return power, i
 
 
-def _read_scaled(pieces: list[_Piece], tokens: list[str], i: int) -> tuple[Decimal, int]:
+def _is_fraction(pieces: list[_Piece], tokens: list[str], i: int, names_item: NamesItem) -> bool:
+    """Are the digits at pieces[i] the decimal fraction of the multiplier before them? Glued
+    ones are (`2tr5`); a separate number is (`1 tỷ 3`) unless it is followed by a word naming
+    what it counts (`1 tỷ 3 hộ`) or a unit of its own (`2tr 5m`), or is too long to be one."""
+    piece = pieces[i]
+    if piece.glued:
+        return True
+    after = piece.token + 1
+    return (
+        piece.text.isdigit()
+        and len(piece.text) <= 3
+        and _kind(pieces, i + 1) not in (_Kind.LENGTH, _Kind.SCALE, _Kind.HALF)
+        and not (after < len(tokens) and names_item(tokens, after))
+    )
+
+
+def _read_scaled(
+    pieces: list[_Piece], tokens: list[str], i: int, names_item: NamesItem
+) -> tuple[Decimal, int]:
     """Terms with strictly decreasing multipliers (`1 tỷ 300 triệu`, `1tỷ300tr`), the last one
-    possibly followed by glued digits that are its decimal fraction (`2tr5`, `1ty3`)."""
+    possibly followed by its decimal fraction (`2tr5`, `1 tỷ 3`) or by `rưỡi` (`2 triệu rưỡi`)."""
     total = Decimal(0)
     whole = pieces[i]
     number = _number(whole, tokens)
     power, i = _read_power(pieces, i + 1)
-    while _kind(pieces, i) is _Kind.NUMBER:
+    while True:
+        if _kind(pieces, i) is _Kind.HALF:
+            if not whole.text.isdigit():  # `1,5 triệu rưỡi`
+                raise _malformed(tokens[pieces[i].token])
+            number += Decimal("0.5")
+            i += 1
+            break
+        if _kind(pieces, i) is not _Kind.NUMBER:
+            break
         if _kind(pieces, i + 1) is _Kind.SCALE:
             next_power, after = _read_power(pieces, i + 1)
             if next_power < power:
@@ -171,8 +236,8 @@ def _read_scaled(pieces: list[_Piece], tokens: list[str], i: int) -> tuple[Decim
                 number = _number(whole, tokens)
                 power, i = next_power, after
                 continue
-        # A separate number without a smaller multiplier starts the next item (`1 tỷ 3 hộ`).
-        if pieces[i].glued:
+            break  # `1 tỷ 300 tỷ`: the next amount
+        if _is_fraction(pieces, tokens, i, names_item):
             fraction = pieces[i]
             if not (whole.text.isdigit() and fraction.text.isdigit()):
                 raise _malformed(tokens[fraction.token])
@@ -182,14 +247,20 @@ def _read_scaled(pieces: list[_Piece], tokens: list[str], i: int) -> tuple[Decim
     return total + number.scaleb(power), i
 
 
-def _read(pieces: list[_Piece], tokens: list[str]) -> tuple[Decimal, str | None, bool, int]:
+def _names_nothing(tokens: list[str], index: int) -> bool:
+    return False
+
+
+def _read(
+    pieces: list[_Piece], tokens: list[str], names_item: NamesItem
+) -> tuple[Decimal, str | None, bool, int]:
     """Value, unit and scaled-ness of the amount at the head of pieces, and how many it used."""
     currency = pieces[0].kind is _Kind.CURRENCY  # a leading ₫, glued to its number
     i = int(currency)
     unit: str | None = None
     scaled = _kind(pieces, i + 1) is _Kind.SCALE
     if scaled:
-        value, i = _read_scaled(pieces, tokens, i)
+        value, i = _read_scaled(pieces, tokens, i, names_item)
     else:
         value = _number(pieces[i], tokens)
         i += 1
@@ -208,9 +279,12 @@ def _read(pieces: list[_Piece], tokens: list[str]) -> tuple[Decimal, str | None,
     return value, "VND" if currency else unit, scaled, i
 
 
-def take_amount(tokens: list[str], start: int) -> tuple[Amount, int] | None:
+def take_amount(
+    tokens: list[str], start: int, names_item: NamesItem = _names_nothing
+) -> tuple[Amount, int] | None:
     """The longest amount phrase starting at tokens[start] and the index just past it; None if
-    that token does not start an amount. Raises UserError if it starts like one but is not."""
+    that token does not start an amount. Raises UserError if it starts like one but is not.
+    `names_item` tells a word that says what a number counts (see the module docstring)."""
     token = tokens[start]
     if not is_amount_start(token):
         return None
@@ -219,7 +293,7 @@ def take_amount(tokens: list[str], start: int) -> tuple[Amount, int] | None:
             N_("Negative numbers are not allowed: “{token}”."), token=token, example=EXAMPLE
         )
     pieces = _pieces(tokens, start)
-    value, unit, scaled, used = _read(pieces, tokens)
+    value, unit, scaled, used = _read(pieces, tokens, names_item)
     if _glued(pieces, used):  # the amount ends inside a token: `2trm`, `1tr2tỷ`
         raise _malformed(tokens[pieces[used].token])
     end = pieces[used].token if used < len(pieces) else pieces[-1].token + 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import statistics
+from collections.abc import Sequence
 from datetime import timedelta
 
 from handlers import display
@@ -14,11 +16,16 @@ from handlers.errors import N_, Refused, UserError
 from handlers.report_parse import EXAMPLE, ParsedReport, parse_report
 from handlers.values import Button, Form, FormField, Reply
 from storage import progress, queries, reports
-from storage.models import Campaign, PendingAction, Report, Team
+from storage.models import Campaign, Metric, PendingAction, Report, Team
 
 UNDO_WINDOW = timedelta(hours=24)
 CONFIRM_WINDOW = timedelta(hours=1)
 QUICK_VALUES = ("1", "2", "5", "10")
+# A value over this many times the team's median asks first, once the team has USUAL_MIN of
+# its last USUAL_REPORTS reports (SPEC §3).
+USUAL_FACTOR = 10
+USUAL_REPORTS = 30
+USUAL_MIN = 5
 
 
 # --- /report -------------------------------------------------------------------------------
@@ -59,13 +66,9 @@ def _report(
     check_date(ctx, campaign, day)
     team = resolve_team(ctx, campaign, parsed.team)
     if not confirmed:
-        over = [
-            m
-            for m in metrics
-            if m.max_per_report is not None and parsed.values.get(m.id, 0) > m.max_per_report
-        ]  # type: ignore[arg-type]
-        if over:
-            return ask_to_confirm(ctx, line, message_id, edits, parsed, over)
+        unusual = _unusual(ctx, team, metrics, parsed)
+        if unusual:
+            return ask_to_confirm(ctx, line, message_id, edits, unusual)
     corrects = _report_to_correct(ctx, edits) if edits else None
     saved = reports.record(
         ctx.session,
@@ -273,9 +276,44 @@ def report_form(ctx: Ctx, campaign: Campaign) -> Form:
 
 
 # --- confirmation of large values -----------------------------------------------------------
+def _unusual(ctx: Ctx, team: Team, metrics: Sequence[Metric], parsed: ParsedReport) -> list[str]:
+    """Each value far outside what the team usually reports (over the metric's maximum, or
+    over ten times the team's median), described with the usual range."""
+    tr = ctx.tr
+    found: list[str] = []
+    for metric in metrics:
+        value = parsed.values.get(metric.id)  # type: ignore[arg-type]
+        if value is None:
+            continue
+        shown = display.value(tr, metric, value)
+        if metric.max_per_report is not None and value > metric.max_per_report:
+            found.append(
+                tr._(
+                    "{value} (usual maximum {max})",
+                    value=shown,
+                    max=display.value(tr, metric, metric.max_per_report),
+                )
+            )
+            continue
+        recent = reports.recent_values(ctx.session, team.id, metric.id, USUAL_REPORTS)  # type: ignore[arg-type]
+        # A median of 0 says nothing about scale: any value would be "ten times" it.
+        median = statistics.median(recent) if len(recent) >= USUAL_MIN else 0
+        if median > 0 and value > USUAL_FACTOR * median:
+            found.append(
+                tr._(
+                    "{value} (team {team} usually reports {low} to {high})",
+                    value=shown,
+                    team=team.code,
+                    low=display.value(tr, metric, min(recent)),
+                    high=display.value(tr, metric, max(recent)),
+                )
+            )
+    return found
+
+
 def ask_to_confirm(
-    ctx: Ctx, line: str, message_id: str | None, edits: str | None, parsed: ParsedReport, over: list
-) -> Reply:  # type: ignore[type-arg]
+    ctx: Ctx, line: str, message_id: str | None, edits: str | None, unusual: list[str]
+) -> Reply:
     token = secrets.token_hex(4)
     now = ctx.now()
     queries.prune_pending(ctx.session, now)
@@ -290,14 +328,7 @@ def ask_to_confirm(
         )
     )
     tr = ctx.tr
-    listed = "; ".join(
-        tr._(
-            "{value} (usual maximum {max})",
-            value=display.value(tr, m, parsed.values[m.id]),
-            max=display.value(tr, m, m.max_per_report),
-        )
-        for m in over
-    )
+    listed = "; ".join(unusual)
     return Reply(
         tr._("These numbers are unusually large: {values}. Record them anyway?", values=listed),
         buttons=(

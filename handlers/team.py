@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import display, numbers
-from handlers.common import code, no_extra, word
+from handlers import display
+from handlers.common import code, no_extra, rest, word
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
+from handlers.report_parse import read_value
 from handlers.team_import import import_csv
 from handlers.unit import find as find_unit
 from handlers.values import Reply
 from storage import progress, queries
 from storage.models import Campaign, Team, TeamTarget
 
-ADD_EXAMPLE = '/team add to1 "Tổ 1 Thôn Đông" unit=thon-dong'
+ADD_EXAMPLE = "/team add to1 Tổ 1 Thôn Đông unit=thon-dong"
 
 
 def find(ctx: Ctx, campaign: Campaign, team_code: str) -> Team:
@@ -30,7 +31,7 @@ def find(ctx: Ctx, campaign: Campaign, team_code: str) -> Team:
 def add(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     team_code = code(ctx, 0, ADD_EXAMPLE)
-    name = word(ctx, 1, ADD_EXAMPLE)
+    name = rest(ctx, 1, ADD_EXAMPLE)
     no_extra(ctx, {"unit"}, ADD_EXAMPLE)
     if queries.team_by_code(ctx.session, campaign.id, team_code) is not None:  # type: ignore[arg-type]
         raise UserError(N_("Team {code} already exists."), code=team_code, example="/team list")
@@ -99,7 +100,7 @@ def target(ctx: Ctx) -> Reply:
             campaign=campaign.code,
             example="/metric list",
         )
-    value = numbers.parse_amount(word(ctx, 2, example)).value
+    value = read_value(metric, rest(ctx, 2, example), example)
     row = ctx.session.get(TeamTarget, (team.id, metric.id))
     old = row.target if row else None
     if row is None:

@@ -3,14 +3,14 @@ renamed and re-parented; roll-ups always follow the current tree."""
 
 from __future__ import annotations
 
-from handlers.common import code, no_extra, word
+from handlers.common import code, no_extra, rest, word
 from handlers.context import Ctx
 from handlers.errors import N_, UserError
 from handlers.values import Reply
 from storage import queries
 from storage.models import Campaign, Unit
 
-ADD_EXAMPLE = '/unit add thon-dong "Thôn Đông" parent=xa-bsd'
+ADD_EXAMPLE = "/unit add thon-dong Thôn Đông parent=xa-bsd"
 
 
 def find(ctx: Ctx, campaign: Campaign, unit_code: str) -> Unit:
@@ -34,7 +34,7 @@ def _parent(ctx: Ctx, campaign: Campaign, value: str | None) -> Unit | None:
 def add(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     unit_code = code(ctx, 0, ADD_EXAMPLE)
-    name = word(ctx, 1, ADD_EXAMPLE)
+    name = rest(ctx, 1, ADD_EXAMPLE)
     no_extra(ctx, {"parent"}, ADD_EXAMPLE)
     if queries.unit_by_code(ctx.session, campaign.id, unit_code) is not None:  # type: ignore[arg-type]
         raise UserError(N_("Unit {code} already exists."), code=unit_code, example="/unit list")
@@ -89,10 +89,10 @@ def move(ctx: Ctx) -> Reply:
 
 
 def rename(ctx: Ctx) -> Reply:
-    example = '/unit rename xa-bsd "Xã Bình Sơn"'
+    example = "/unit rename xa-bsd Xã Bình Sơn"
     campaign = ctx.campaign()
     unit = find(ctx, campaign, word(ctx, 0, example).lower())
-    name = word(ctx, 1, example)
+    name = rest(ctx, 1, example)
     old, unit.name = unit.name, name
     ctx.session.add(unit)
     ctx.audit(campaign, "unit.rename", code=unit.code, old=old, new=name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 ROLES = ("reporter", "leader", "admin")
@@ -41,6 +41,8 @@ class Metric(SQLModel, table=True):
     target: float | None = None
     max_per_report: float | None = None
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Counted units take whole numbers; `decimals=yes` at /metric add lets reports say 1,5.
+    decimals: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     position: int = 0
     # Removed metrics stay for the reports that reference them; they just stop being offered.
     active: bool = True

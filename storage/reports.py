@@ -173,3 +173,20 @@ def recent_by(
         .order_by(col(Report.created_at).desc(), col(Report.id).desc())
         .limit(limit)
     ).all()
+
+
+def recent_values(session: Session, team_id: int, metric_id: int, limit: int = 30) -> list[float]:
+    """The team's values of a metric in its latest `limit` active reports, newest first: what
+    the team usually reports, to question a value far outside it."""
+    rows = session.exec(
+        select(ReportValue.value)
+        .join(Report, col(Report.id) == ReportValue.report_id)
+        .where(
+            Report.team_id == team_id,
+            ReportValue.metric_id == metric_id,
+            Report.status == "active",
+        )
+        .order_by(col(Report.report_date).desc(), col(Report.id).desc())
+        .limit(limit)
+    ).all()
+    return list(rows)

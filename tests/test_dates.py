@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.dates import format_date, format_short_date, parse_date, take_date
+from handlers.dates import (
+    format_date,
+    format_short_date,
+    is_yearless,
+    parse_date,
+    parse_weekday,
+    take_date,
+)
 from handlers.errors import UserError
 
 TODAY = date(2025, 3, 10)
@@ -122,3 +129,71 @@ def test_near_miss_junk_is_a_user_error(tokens: list[str], today: date) -> None:
         except UserError:
             continue
         assert taken is None or i < taken[1] <= len(tokens)
+
+
+@pytest.mark.parametrize(
+    ("text", "after", "expected"),
+    [
+        ("31/12", TODAY, date(2025, 12, 31)),  # looking ahead: the next such day
+        ("1/3", TODAY, date(2026, 3, 1)),
+        ("10/3", TODAY, TODAY),
+        ("1/1", date(2025, 2, 1), date(2026, 1, 1)),
+        ("1/3", date(2025, 2, 1), date(2025, 3, 1)),
+        ("01/03/2024", TODAY, date(2024, 3, 1)),  # a year, when written, is kept
+        ("hôm qua", TODAY, date(2025, 3, 9)),
+    ],
+)
+def test_a_date_looking_ahead(text: str, after: date, expected: date) -> None:
+    assert parse_date(text, TODAY, after=after) == expected
+
+
+@given(DATES, st.integers(0, 364))
+def test_looking_ahead_gives_the_first_such_day(day: date, days_before: int) -> None:
+    after = day - timedelta(days=days_before)
+    try:
+        assert parse_date(f"{day.day}/{day.month}", after, after=after) == day
+    except UserError:
+        assert (day.month, day.day) == (2, 29)
+
+
+def test_is_yearless() -> None:
+    assert is_yearless("25/12") and is_yearless(" 2/9 ")
+    assert not any(is_yearless(t) for t in ("25/12/2025", "2025-12-25", "hôm qua", "cn"))
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday"),
+    [
+        ("cn", 7),
+        ("CN", 7),
+        ("chủ nhật", 7),
+        ("Chủ Nhật", 7),
+        ("chu nhat", 7),
+        ("sun", 7),
+        ("Sunday", 7),
+        ("t2", 1),
+        ("T7", 6),
+        ("thứ hai", 1),
+        ("thứ ba", 2),
+        ("thứ tư", 3),
+        ("thứ năm", 4),
+        ("thứ sáu", 5),
+        ("thứ bảy", 6),
+        ("thứ 2", 1),
+        ("thứ  7", 6),
+        ("thu 5", 4),
+        ("mon", 1),
+        ("tuesday", 2),
+        ("wed", 3),
+        ("thu", 4),
+        ("fri", 5),
+        ("sat", 6),
+    ],
+)
+def test_weekday_words(text: str, weekday: int) -> None:
+    assert parse_weekday(text) == weekday
+
+
+@pytest.mark.parametrize("text", ["", "t8", "thứ tám", "thứ", "funday", "7", "25/12"])
+def test_not_a_weekday(text: str) -> None:
+    assert parse_weekday(text) is None

@@ -79,6 +79,17 @@ def test_plain_numbers(text: str, value: float) -> None:
         ("1tỷ300tr5", 1_300_500_000),
         ("1,25 nghìn tỷ", 1_250_000_000_000),
         ("1.25 trillion", 1_250_000_000_000),
+        # Spoken forms: digits after a multiplier are its fraction; rưỡi is a half.
+        ("1 tỷ 3", 1_300_000_000),
+        ("1 tỷ 300", 1_300_000_000),
+        ("2 triệu 5", 2_500_000),
+        ("2tr 5", 2_500_000),
+        ("2 triệu rưỡi", 2_500_000),
+        ("2 trieu ruoi", 2_500_000),
+        ("2tr rưỡi", 2_500_000),
+        ("1 tỷ rưỡi", 1_500_000_000),
+        ("500 nghìn rưỡi", 500_500),
+        ("1 tỷ 300 triệu rưỡi", 1_300_500_000),
     ],
 )
 def test_multipliers(text: str, value: float) -> None:
@@ -106,6 +117,15 @@ def test_multipliers(text: str, value: float) -> None:
         ("50kđ", Amount(50_000, "VND", True)),
         ("2tr5 đ", Amount(2_500_000, "VND", True)),
         ("1,3 tỷ ₫", Amount(1_300_000_000, "VND", True)),
+        ("350 mét", Amount(350, "m", False)),
+        ("12mét", Amount(12, "m", False)),
+        ("350 meters", Amount(350, "m", False)),
+        # Digits grouped by spaces: two groups, or one and a currency.
+        ("2 500 000 đ", Amount(2_500_000, "VND", False)),
+        ("2 500 000", Amount(2_500_000, None, False)),
+        ("500 000đ", Amount(500_000, "VND", False)),
+        ("500 000 đồng", Amount(500_000, "VND", False)),
+        ("1 250 000 vnd", Amount(1_250_000, "VND", False)),
     ],
 )
 def test_units_and_currencies(text: str, amount: Amount) -> None:
@@ -118,7 +138,13 @@ def test_units_and_currencies(text: str, amount: Amount) -> None:
         ("1 tỷ 3 hộ", 1_000_000_000, 2),  # 3 has no smaller multiplier: a new item
         ("1 tỷ 300 hộ", 1_000_000_000, 2),
         ("1 tỷ 300 tỷ", 1_000_000_000, 2),  # not a smaller multiplier either
-        ("2tr 5", 2_000_000, 1),
+        ("2tr 5", 2_500_000, 2),
+        ("2tr 5 hộ", 2_000_000, 1),  # 5 counts households
+        ("2tr 5m", 2_000_000, 1),  # 5 metres
+        ("1 tỷ 3000", 1_000_000_000, 2),  # too long for a fraction
+        ("12 500 hộ", 12, 1),  # one group and no currency: two numbers
+        ("2 500 000 đ hộ", 2_500_000, 4),
+        ("2tr5 hôm qua", 2_500_000, 1),
         ("12 hộ", 12, 1),
         ("12 350m", 12, 1),
         ("12 ₫50", 12, 1),  # the ₫ belongs to the next amount
@@ -127,7 +153,7 @@ def test_units_and_currencies(text: str, amount: Amount) -> None:
     ],
 )
 def test_take_amount_stops_where_the_phrase_ends(tokens: str, value: float, end: int) -> None:
-    taken = take_amount(tokens.split(), 0)
+    taken = take_amount(tokens.split(), 0, lambda words, i: words[i] == "hộ")
     assert taken is not None
     assert (taken[0].value, taken[1]) == (value, end)
 
@@ -156,7 +182,8 @@ def test_take_amount_from_the_middle() -> None:
         ("2trm", "2trm"),
         ("1tr2tỷ", "1tr2tỷ"),
         ("350mđ", "350mđ"),
-        ("1 tỷ 3", "1 tỷ 3"),
+        ("1,5 triệu rưỡi", "rưỡi"),
+        ("2 rưỡi", "2 rưỡi"),
         ("", ""),
     ],
 )
@@ -218,7 +245,8 @@ def test_is_amount_start(token: str, expected: bool) -> None:
     [
         ("12hộ", ("12", "hộ")),
         ("1,5hộ", ("1,5", "hộ")),
-        ("12mét", ("12", "mét")),  # not 12 m + "ét"
+        ("12mét", None),  # 12 metres, read whole by take_amount
+        ("12mètre", ("12", "mètre")),
         ("50kg", ("50", "kg")),
         ("2tr5hộ", ("2tr5", "hộ")),
         ("₫12hộ", ("₫12", "hộ")),
