@@ -19,10 +19,10 @@ from bot.digests import Defer, Digests, Reminders
 from bot.scheduler import Schedule, later
 from bot.tuning import DEFAULT_TUNING, Tuning
 from handlers.clock import Clock, SystemClock
-from handlers.context import Settings
-from handlers.engine import Engine
-from handlers.i18n import Catalogs
-from handlers.table import build_table
+from handlers.commands.table import build_table
+from handlers.engine.context import Settings
+from handlers.engine.dispatch import Engine
+from handlers.language.i18n import Catalogs
 from storage.db import Database
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.delivery import ChatUnavailable, Outbox
-from handlers import digest
-from handlers.calendar import calendar_of, local_now
 from handlers.clock import Clock
-from handlers.i18n import Catalogs
+from handlers.language.calendar import calendar_of, local_now
+from handlers.language.i18n import Catalogs
+from handlers.read import digest
 from handlers.values import Ref, Reply
 from storage import progress, queries, schedule
 from storage.db import Database

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from handlers.args import command_line, form_args
-from handlers.engine import Engine
+from handlers.engine.dispatch import Engine
+from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Button, Form, FormField, Ref, Reply, Request
 
 Readline = Callable[[str], str | None]  # prompt → the next line, or None at the end of input

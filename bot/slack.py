@@ -23,9 +23,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackConfig
 from bot.delivery import ChatUnavailable
-from handlers.args import command_line, form_args
-from handlers.command import CommandTable
-from handlers.engine import Engine
+from handlers.engine.command import CommandTable
+from handlers.engine.dispatch import Engine
+from handlers.language.args import command_line, form_args
 from handlers.values import Form, Ref, Reply, Request
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from handlers.command import CommandTable
-from handlers.table import build_table
+from handlers.commands.table import build_table
+from handlers.engine.command import CommandTable
 
 PLACEHOLDER_URL = "https://tiendo.example.org"
 EVENTS_PATH = "/slack/events"  # where SlackAdapter.mount serves Bolt in HTTP mode

@@ -42,8 +42,8 @@ from bot.inbox import Inbox
 from bot.telegram_form import CANCEL, PICK, SEND, SKIP, Forms, FormSession
 from bot.telegram_send import TelegramSender
 from bot.tuning import DEFAULT_TUNING, Tuning
-from handlers.args import command_line, form_args
-from handlers.engine import Engine
+from handlers.engine.dispatch import Engine
+from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Ref, Reply, Request
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from sqlmodel import SQLModel
 from bot.app import App, build
 from bot.config import Config
 from handlers.clock import FixedClock
-from handlers.engine import Engine
-from handlers.i18n import Catalogs
+from handlers.engine.dispatch import Engine
+from handlers.language.i18n import Catalogs
 from handlers.values import Attachment, Ref, Reply, Request
 from storage.db import Database
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from handlers.args import Args
+from handlers.language.args import Args
 from storage.db import Database
 from storage.models import Campaign, Metric, Team, TeamTarget, Unit
 from tests.conftest import Chat

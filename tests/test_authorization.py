@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.table import COMMANDS
+from handlers.commands.table import COMMANDS
 from handlers.values import Attachment
 from tests.conftest import Chat
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.dates import (
+from handlers.errors import UserError
+from handlers.language.dates import (
     format_date,
     format_short_date,
     is_yearless,
@@ -17,7 +18,6 @@ from handlers.dates import (
     parse_weekday,
     take_date,
 )
-from handlers.errors import UserError
 
 TODAY = date(2025, 3, 10)
 

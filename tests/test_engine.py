@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import select
 
 from handlers.clock import FixedClock
-from handlers.command import Access, Command, CommandTable, Group, Topic
-from handlers.context import Ctx, Settings
-from handlers.engine import Engine
-from handlers.i18n import Catalogs
+from handlers.engine.command import Access, Command, CommandTable, Group, Topic
+from handlers.engine.context import Ctx, Settings
+from handlers.engine.dispatch import Engine
+from handlers.language.i18n import Catalogs
 from handlers.values import Ref, Reply, Request
 from storage.db import Database
 from storage.models import AuditEvent, Report

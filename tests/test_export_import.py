@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import select
 
-from handlers.export import XLSX
+from handlers.commands.export import XLSX
 from handlers.values import Attachment, Reply
 from storage.db import Database
 from storage.models import Account, Report, Team, Unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
-from handlers.forecast import Calendar, forecast, silent_teams
+from handlers.read.forecast import Calendar, forecast, silent_teams
 
 
 def days(first: date, last: date, value: float) -> dict[date, float]:

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 import bot
 import handlers
-from handlers.i18n import LOCALES, Catalogs
+from handlers.language.i18n import LOCALES, Catalogs
 
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.errors import UserError
-from handlers.numbers import (
+from handlers.language.numbers import (
     MAX_VALUE,
     Amount,
     format_amount,

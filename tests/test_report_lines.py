@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from handlers import dates, numbers
-from handlers.args import split_words
 from handlers.clock import FixedClock
 from handlers.errors import UserError
-from handlers.report_parse import ParsedReport, parse_report
+from handlers.language import dates, numbers
+from handlers.language.args import split_words
+from handlers.language.report_lines import ParsedReport, parse_report
 from storage import reports as stored
 from storage.db import Database
 from storage.models import Metric, Report

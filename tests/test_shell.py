@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.shell import Shell
-from handlers.engine import Engine
+from handlers.engine.dispatch import Engine
 from storage import reports
 from storage.db import Database
 from storage.models import Report, Team

@@ -23,7 +23,7 @@ from bot.app import build
 from bot.config import AdminsConfig, Config, SlackConfig
 from bot.runtime import Runtime
 from handlers.clock import FixedClock
-from handlers.engine import Engine
+from handlers.engine.dispatch import Engine
 from handlers.values import Reply, Request
 from storage.db import Database
 from storage.models import Report

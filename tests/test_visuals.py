@@ -19,9 +19,9 @@ from bot import app as wiring
 from bot.cli import cli
 from bot.config import load_config
 from bot.shell import Shell
-from handlers import digest, visuals
-from handlers.forecast import Forecast
-from handlers.i18n import Catalogs
+from handlers.language.i18n import Catalogs
+from handlers.read import digest, visuals
+from handlers.read.forecast import Forecast
 from storage import queries
 from storage.db import Database
 from storage.models import Campaign

@@ -41,10 +41,38 @@ def test_bot_has_no_sql() -> None:
     assert {path: names for path, names in offending.items() if names} == {}
 
 
-def test_handlers_import_no_platform_library() -> None:
+def test_handlers_import_no_platform_library_and_write_no_query() -> None:
     platform_libraries = ("telegram", "slack_bolt", "slack_sdk", "aiohttp", "apscheduler", "bot")
     for path, names in imports("handlers").items():
         assert not {n for n in names if n.split(".")[0] in platform_libraries}, path
+        # The open unit of work is passed around (Session) and races are told apart
+        # (sqlalchemy.exc); queries are named functions of storage/.
+        database = {n for n in names if n.split(".")[0] in ("sqlmodel", "sqlalchemy")}
+        assert database <= {"sqlmodel", "sqlalchemy.exc"}, path
+        source = (ROOT / path).read_text("utf-8")
+        assert "select(" not in source and "update(" not in source, path
+
+
+# Which handlers/ layers a layer may import: plain values at the top of handlers/, then the
+# language, then the engine and the read models (side by side), then the commands.
+LAYERS = {
+    "": {""},
+    "language": {"", "language"},
+    "engine": {"", "language", "engine"},
+    "read": {"", "language", "read"},
+    "commands": {"", "language", "engine", "read", "commands"},
+}
+
+
+def test_no_import_runs_upward_in_handlers() -> None:
+    def layer(module: str) -> str:
+        parts = module.split(".")  # handlers.read.digest, handlers.read (a package import)
+        return parts[1] if len(parts) > 1 and parts[1] in LAYERS else ""
+
+    for path, names in imports("handlers").items():
+        here = layer(path.removesuffix(".py").replace("/", "."))
+        used = {layer(n) for n in names if n.startswith("handlers.")}
+        assert used <= LAYERS[here], f"{path} ({here or 'values'}) imports from {used}"
 
 
 def test_the_shell_shows_the_telegram_invite_link_when_a_bot_is_configured(

@@ -15,10 +15,10 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_percent
 from babel.support import Translations
 
-from handlers import dates, numbers
+from handlers.language import dates, numbers
 
 LANGUAGES = ("vi", "en")
-LOCALES = Path(__file__).parent / "locales"
+LOCALES = Path(__file__).parent.parent / "locales"
 
 
 def load_translations(lang: str, locales: Path = LOCALES) -> gettext.NullTranslations:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.errors import N_
-from handlers.forecast import Status
-from handlers.i18n import Translator
+from handlers.language.i18n import Translator
+from handlers.read.forecast import Status
 from storage.models import Metric, Team
 
 # The units the spec names, with their plural forms for English; anything else is free text.

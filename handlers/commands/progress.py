@@ -3,10 +3,10 @@ chart, and with by= the breakdown chart of the first metric shown."""
 
 from __future__ import annotations
 
-from handlers import digest, display, visuals
-from handlers.calendar import calendar_of
-from handlers.context import Ctx
+from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
+from handlers.language.calendar import calendar_of
+from handlers.read import digest, display, visuals
 from handlers.values import Reply
 from storage import progress, queries
 from storage.models import Campaign, Metric

@@ -3,20 +3,20 @@ setMyCommands and Slack's slash commands are all derived from it."""
 
 from __future__ import annotations
 
-from handlers import (
-    access,
+from handlers.commands import (
     audit,
     basics,
     campaign,
     digest,
     export,
+    members,
     metric,
     progress,
     report,
     team,
     unit,
 )
-from handlers.command import Access, Command, CommandTable, Group, Topic
+from handlers.engine.command import Access, Command, CommandTable, Group, Topic
 from handlers.errors import N_
 
 A = Access
@@ -70,7 +70,7 @@ COMMANDS = (
     Command(
         "join",
         None,
-        access.join,
+        members.join,
         A.ANYONE,
         "/join <code>",
         N_("Use an invite code from an administrator."),
@@ -329,16 +329,16 @@ COMMANDS = (
     Command(
         "invite",
         None,
-        access.invite,
+        members.invite,
         A.ADMIN,
         "/invite <team-code>|leader|admin [uses=<n>] [days=<n>]",
         N_("An invite code (and Telegram link) to join."),
-        access.INVITE_EXAMPLE,
+        members.INVITE_EXAMPLE,
     ),
     Command(
         "role",
         None,
-        access.role,
+        members.role,
         A.ADMIN,
         "/role <user> admin|leader|reporter [team=<code>] · /role revoke <user>",
         N_("Give someone a role, or take it away."),

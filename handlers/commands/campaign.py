@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handlers import dates
-from handlers.common import code, no_extra, rest, word
-from handlers.context import Ctx
+from handlers.commands.common import code, no_extra, rest, word
+from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
+from handlers.language import dates
 from handlers.values import Reply
 from storage import queries
 from storage.models import Campaign, Membership

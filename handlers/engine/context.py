@@ -9,12 +9,12 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from handlers.args import Args
-from handlers.calendar import local_today
 from handlers.clock import Clock
-from handlers.command import Access, CommandTable
+from handlers.engine.command import Access, CommandTable
 from handlers.errors import N_, Refused, UserError
-from handlers.i18n import Translator
+from handlers.language.args import Args
+from handlers.language.calendar import local_today
+from handlers.language.i18n import Translator
 from handlers.values import Request
 from storage import queries
 from storage.models import Account, AuditEvent, Campaign, Chat, Team

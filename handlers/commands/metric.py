@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import dates, display, numbers
-from handlers.common import code, no_extra, rest, word
-from handlers.context import Ctx
+from handlers.commands.common import code, no_extra, rest, word
+from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
-from handlers.report_parse import (
+from handlers.language import dates, numbers
+from handlers.language.report_lines import (
     DATE_KEYS,
     NOTE_KEYS,
     TEAM_KEYS,
@@ -14,6 +14,7 @@ from handlers.report_parse import (
     metric_words,
     read_value,
 )
+from handlers.read import display
 from handlers.values import Reply
 from storage import progress, queries
 from storage.models import Metric

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from handlers.context import Ctx
+    from handlers.engine.context import Ctx
     from handlers.values import Reply
 
 

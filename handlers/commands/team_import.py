@@ -13,10 +13,10 @@ import io
 
 from sqlmodel import Session
 
-from handlers import numbers
-from handlers.common import CODE
+from handlers.commands.common import CODE
 from handlers.errors import N_, UserError
-from handlers.i18n import Translator
+from handlers.language import numbers
+from handlers.language.i18n import Translator
 from storage import queries
 from storage.models import Campaign, Team, TeamTarget, Unit
 

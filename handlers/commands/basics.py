@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.access import redeem
-from handlers.command import Access, Command, Group
-from handlers.context import ROLE_NAMES, ROLE_RANK, Ctx, check_access
+from handlers.commands.members import redeem
+from handlers.engine.command import Access, Command, Group
+from handlers.engine.context import ROLE_NAMES, ROLE_RANK, Ctx, check_access
 from handlers.errors import N_, UserError
-from handlers.i18n import LANGUAGES
+from handlers.language.i18n import LANGUAGES
 from handlers.values import Reply
 from storage import queries
 

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 
 from babel.dates import format_date as babel_format_date
 
-from handlers.args import fold
 from handlers.errors import N_, UserError
+from handlers.language.args import fold
 
 EXAMPLE = "date=hôm qua"
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from handlers.context import Ctx
+from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
+from storage import queries
+from storage.models import Campaign, Team
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -44,3 +46,17 @@ def no_extra(ctx: Ctx, allowed: set[str], example: str) -> None:
     unknown = sorted(set(ctx.args.options) - allowed)
     if unknown:
         raise UserError(N_("Unknown option “{token}=”."), token=unknown[0], example=example)
+
+
+def find_team(ctx: Ctx, campaign: Campaign, team_code: str, *, field: str | None = None) -> Team:
+    """The campaign's team of that code, or an error naming it (`field`: the form field)."""
+    team = queries.team_by_code(ctx.session, campaign.id, team_code)  # type: ignore[arg-type]
+    if team is None:
+        raise UserError(
+            N_("There is no team “{code}” in {campaign}."),
+            code=team_code,
+            campaign=campaign.code,
+            field=field,
+            example="/team list",
+        )
+    return team

@@ -32,10 +32,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from handlers import dates, display
-from handlers.context import Ctx
+from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
-from handlers.i18n import Translator
+from handlers.language import dates
+from handlers.language.i18n import Translator
+from handlers.read import display
 from handlers.values import File, Reply
 from storage import export, progress, queries
 from storage.export import ExportRow

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from handlers import dates, numbers
-from handlers.args import fold, is_option
 from handlers.errors import N_, UserError
+from handlers.language import dates, numbers
+from handlers.language.args import fold, is_option
 from storage.models import Metric
 
 DATE_KEYS = {"date", "ngay", "d"}

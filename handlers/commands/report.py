@@ -9,11 +9,12 @@ import statistics
 from collections.abc import Sequence
 from datetime import timedelta
 
-from handlers import display
-from handlers.args import split_words
-from handlers.context import Ctx
+from handlers.commands.common import find_team
+from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
-from handlers.report_parse import EXAMPLE, ParsedReport, parse_report
+from handlers.language.args import split_words
+from handlers.language.report_lines import EXAMPLE, ParsedReport, parse_report
+from handlers.read import display
 from handlers.values import Button, Form, FormField, Reply
 from storage import progress, queries, reports
 from storage.models import Campaign, Metric, PendingAction, Report, Team
@@ -124,15 +125,7 @@ def resolve_team(ctx: Ctx, campaign: Campaign, code: str | None) -> Team:
     mine = ctx.my_teams(campaign)
     is_admin = ctx.role(campaign) == "admin"
     if code is not None:
-        team = queries.team_by_code(ctx.session, campaign.id, code)
-        if team is None:
-            raise UserError(
-                N_("There is no team “{code}” in {campaign}."),
-                code=code,
-                campaign=campaign.code,
-                field="team",
-                example="/team list",
-            )
+        team = find_team(ctx, campaign, code, field="team")
         if not is_admin and team.id not in {t.id for t in mine}:
             raise Refused(N_("You are not a member of team {team}."), team=team.code)
         return team

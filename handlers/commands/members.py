@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from handlers.common import word
-from handlers.context import ROLE_NAMES, ROLE_RANK, Ctx
+from handlers.commands.common import find_team, word
+from handlers.engine.context import ROLE_NAMES, ROLE_RANK, Ctx
 from handlers.errors import N_, Refused, UserError
-from handlers.team import find as find_team
 from handlers.values import Ref, Reply
 from storage import queries
 from storage.models import Account, Campaign, Invite, Team

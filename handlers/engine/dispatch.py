@@ -11,12 +11,12 @@ import secrets
 
 from sqlalchemy.exc import IntegrityError
 
-from handlers.args import Args
 from handlers.clock import Clock
-from handlers.command import CommandTable
-from handlers.context import Ctx, Settings, check_access
+from handlers.engine.command import CommandTable
+from handlers.engine.context import Ctx, Settings, check_access
 from handlers.errors import N_, Refused, UserError
-from handlers.i18n import LANGUAGES, Catalogs, Translator
+from handlers.language.args import Args
+from handlers.language.i18n import LANGUAGES, Catalogs, Translator
 from handlers.values import Ref, Reply, Request
 from storage import queries
 from storage.db import Database

@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from sqlmodel import Session
 
 import charts
-from handlers import display
-from handlers.forecast import Forecast
-from handlers.i18n import Translator
+from handlers.language.i18n import Translator
+from handlers.read import display
+from handlers.read.forecast import Forecast
 from handlers.values import Image
 from storage import progress, queries
 from storage.models import Campaign, Metric

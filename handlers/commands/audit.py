@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import display
-from handlers.context import ROLE_NAMES, Ctx
+from handlers.engine.context import ROLE_NAMES, Ctx
 from handlers.errors import N_, UserError
-from handlers.i18n import Translator
+from handlers.language.i18n import Translator
+from handlers.read import display
 from handlers.values import Reply
 from storage import audit as stored
 from storage import queries

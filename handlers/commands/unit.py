@@ -3,8 +3,8 @@ renamed and re-parented; roll-ups always follow the current tree."""
 
 from __future__ import annotations
 
-from handlers.common import code, no_extra, rest, word
-from handlers.context import Ctx
+from handlers.commands.common import code, no_extra, rest, word
+from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
 from handlers.values import Reply
 from storage import queries

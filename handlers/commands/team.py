@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import display
-from handlers.common import code, no_extra, rest, word
-from handlers.context import Ctx
+from handlers.commands.common import code, find_team, no_extra, rest, word
+from handlers.commands.team_import import import_csv
+from handlers.commands.unit import find as find_unit
+from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
-from handlers.report_parse import read_value
-from handlers.team_import import import_csv
-from handlers.unit import find as find_unit
+from handlers.language.report_lines import read_value
+from handlers.read import display
 from handlers.values import Reply
 from storage import progress, queries
-from storage.models import Campaign, Team, TeamTarget
+from storage.models import Team, TeamTarget
 
 ADD_EXAMPLE = "/team add to1 Tổ 1 Thôn Đông unit=thon-dong"
-
-
-def find(ctx: Ctx, campaign: Campaign, team_code: str) -> Team:
-    team = queries.team_by_code(ctx.session, campaign.id, team_code)  # type: ignore[arg-type]
-    if team is None:
-        raise UserError(
-            N_("There is no team “{code}” in {campaign}."),
-            code=team_code,
-            campaign=campaign.code,
-            example="/team list",
-        )
-    return team
 
 
 def add(ctx: Ctx) -> Reply:
@@ -90,7 +78,7 @@ def list_(ctx: Ctx) -> Reply:
 def target(ctx: Ctx) -> Reply:
     example = "/team target to1 households 50"
     campaign = ctx.campaign()
-    team = find(ctx, campaign, word(ctx, 0, example).lower())
+    team = find_team(ctx, campaign, word(ctx, 0, example).lower())
     key = word(ctx, 1, example).lower()
     metric = queries.metric_by_key(ctx.session, campaign.id, key)  # type: ignore[arg-type]
     if metric is None or not metric.active:
@@ -120,7 +108,7 @@ def target(ctx: Ctx) -> Reply:
 
 def bind(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
-    team = find(ctx, campaign, word(ctx, 0, "/team bind to1").lower())
+    team = find_team(ctx, campaign, word(ctx, 0, "/team bind to1").lower())
     ctx.chat.campaign_id = campaign.id
     ctx.chat.team_id = team.id
     ctx.session.add(ctx.chat)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from handlers.calendar import Calendar
+from handlers.language.calendar import Calendar
 
 Status = Literal["on_track", "at_risk", "behind", "done", "no_target"]
 WINDOW = 7  # days in the average rate
