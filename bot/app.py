@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -14,9 +13,11 @@ from datetime import UTC
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
-from bot.delivery import Adapter, Outbox, Sender
-from bot.digests import Defer, Digests, Reminders
-from bot.scheduler import Schedule, later
+from bot.delivery import Adapter, Sender, Senders
+from bot.digests import Digests, Reminders
+from bot.inbox import Inbox
+from bot.outbox import Outbox
+from bot.scheduler import Schedule
 from bot.tuning import DEFAULT_TUNING, Tuning
 from handlers.clock import Clock, SystemClock
 from handlers.commands.table import build_table
@@ -32,7 +33,9 @@ class App:
     clock: Clock
     db: Database
     engine: Engine
-    outbox: Outbox
+    inbox: Inbox  # what the platforms delivered
+    outbox: Outbox  # the answers to it
+    senders: Senders  # for what nobody asked for: digests, reminders, notices
     digests: Digests
     reminders: Reminders
     schedule: Schedule
@@ -50,12 +53,10 @@ def build(
     adapters: bool = False,
     tuning: Tuning = DEFAULT_TUNING,
     senders: Mapping[str, Sender] | None = None,
-    defer: Defer | None = None,
 ) -> App:
     """Wire storage, translations, the command engine, delivery, the digest services and, with
     `adapters`, every platform the config enables. `superadmins` adds to the config's list (the
-    shell makes its local `admin` one); `senders` adds outbound channels (tests pass fakes);
-    `defer` replaces the scheduler's one-off jobs for digest retries."""
+    shell makes its local `admin` one); `senders` adds outbound channels (tests pass fakes)."""
     clock = clock or SystemClock()
     if db is None:
         db = Database(config.database.url)
@@ -69,35 +70,44 @@ def build(
     )
     catalogs = Catalogs()
     engine = Engine(db, clock, catalogs, settings, build_table())
-    platforms = _adapters(config, db, clock, engine, tuning) if adapters else ()
-    outbox = Outbox({**{a.platform: a.sender for a in platforms}, **(senders or {})})
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    instance = config.server.instance or socket.gethostname()
+    inbox = Inbox(db, clock, instance, poll=tuning.worker_poll)
+    outbox = Outbox(db, clock, instance, poll=tuning.worker_poll)
+    platforms = _adapters(config, engine, inbox, outbox, tuning) if adapters else ()
+    routes = Senders({**{a.platform: a.sender for a in platforms}, **(senders or {})})
     language = config.defaults.language
-    digests = Digests(
-        db, clock, catalogs, outbox, defer or later(scheduler), instance=instance, language=language
+    digests = Digests(db, clock, catalogs, routes, instance=instance, language=language)
+    reminders = Reminders(db, clock, catalogs, routes, language)
+    schedule = Schedule(AsyncIOScheduler(timezone=UTC), digests, reminders)
+    return App(
+        config,
+        clock,
+        db,
+        engine,
+        inbox,
+        outbox,
+        routes,
+        digests,
+        reminders,
+        schedule,
+        platforms,
+        instance,
     )
-    reminders = Reminders(db, clock, catalogs, outbox, language)
-    schedule = Schedule(scheduler, digests, reminders)
-    return App(config, clock, db, engine, outbox, digests, reminders, schedule, platforms, instance)
 
 
 def _adapters(
-    config: Config, db: Database, clock: Clock, engine: Engine, tuning: Tuning
+    config: Config, engine: Engine, inbox: Inbox, outbox: Outbox, tuning: Tuning
 ) -> tuple[Adapter, ...]:
     """The enabled platforms' adapters; each library is imported only when its platform is on."""
-    from bot.inbox import Inbox
-
     built: list[Adapter] = []
     if config.slack.enabled:
         from bot.slack import SlackAdapter
 
-        built.append(SlackAdapter(config.slack, engine))
+        built.append(SlackAdapter(config.slack, engine, inbox, outbox))
     if config.telegram.enabled:
         from bot.telegram import TelegramAdapter
 
-        inbox = Inbox(db, clock, f"telegram:{config.telegram.bot_id}")
-        built.append(TelegramAdapter(config.telegram, engine, inbox, tuning))
+        built.append(TelegramAdapter(config.telegram, engine, inbox, outbox, tuning))
     return tuple(built)
 
 

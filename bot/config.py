@@ -106,6 +106,9 @@ class DefaultsConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+    # This process's name in claims (default: the host name). A process started again under
+    # the same name takes back at once what its killed predecessor held.
+    instance: OptionalStr = None
 
 
 class TelegramConfig(_Section):

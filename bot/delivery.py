@@ -1,6 +1,7 @@
 """What every platform adapter offers the rest of the bot: HTTP routes and a lifecycle for the
-runtime, and a Sender for messages nobody asked for (digests, reminders, notices), which the
-Outbox routes by the platform of the chat or user."""
+runtime, and a Sender for messages nobody asked for (digests, reminders, notices), which
+`Senders` routes by the platform of the chat or user. (Answers to commands go through the
+durable outbox, bot/outbox.py.)"""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Adapter(Protocol):
     async def stop(self) -> None: ...
 
 
-class Outbox:
+class Senders:
     def __init__(self, senders: dict[str, Sender] | None = None) -> None:
         self.senders: dict[str, Sender] = dict(senders or {})
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from bot.delivery import ChatUnavailable, Outbox
+from bot.delivery import ChatUnavailable, Senders
 from handlers.clock import Clock
 from handlers.language.calendar import calendar_of, local_now
 from handlers.language.i18n import Catalogs
@@ -25,10 +25,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=30)
+# Long enough to render and send a digest; an instance that dies lets it run out.
+LEASE = timedelta(minutes=5)
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
-
-# How a retry comes back later: the scheduler's one-off jobs (or, in tests, a list).
-Defer = Callable[[timedelta, Callable[[], Awaitable[None]]], None]
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class Claim:
     local_date: date
     late: bool
     chat_title: str = ""
+    attempts: int = 0  # failed attempts before this one
 
 
 class Digests:
@@ -48,8 +48,7 @@ class Digests:
         db: Database,
         clock: Clock,
         catalogs: Catalogs,
-        outbox: Outbox,
-        defer: Defer,
+        senders: Senders,
         *,
         instance: str,
         language: str = "vi",
@@ -57,26 +56,56 @@ class Digests:
         self.db = db
         self.clock = clock
         self.catalogs = catalogs
-        self.outbox = outbox
-        self.defer = defer
+        self.senders = senders
         self.instance = instance
         self.language = language
 
     # --- claiming -------------------------------------------------------------------------
+    def recover(self) -> None:
+        """At start: what a killed predecessor of this instance's name had claimed is sent now
+        (marked late if it is), not after its lease."""
+        with self.db.session() as session:
+            schedule.release_digest_claims(session, self.instance, self.clock.now())
+
     def claim_due(self) -> list[Claim]:
         """Claim every enabled subscription whose local time has come today and that nobody
-        has claimed for today yet."""
+        has claimed for today yet, and take over today's claims whose lease ran out (their
+        instance died, or a failed attempt's pause is over)."""
         now = self.clock.now()
         claims: list[Claim] = []
         with self.db.session() as session:
+            for stale in schedule.stale_digests(session, now):
+                subscription = stale.subscription
+                here = local_now(subscription.campaign, now)
+                if here.date() != stale.local_date:  # the day is over: a digest is its news
+                    schedule.finish_digest(
+                        session, stale.delivery_id, "failed", "the day ended", stale.attempts, now
+                    )
+                    continue
+                late = here - _due(subscription, here) > LATE_AFTER
+                if schedule.reclaim_digest(
+                    session,
+                    stale.delivery_id,
+                    instance=self.instance,
+                    late=late,
+                    now=now,
+                    lease=LEASE,
+                ):
+                    claims.append(
+                        Claim(
+                            stale.delivery_id,
+                            subscription.id,
+                            Ref.parse(subscription.chat),
+                            subscription.campaign.id,  # type: ignore[arg-type]
+                            stale.local_date,
+                            late,
+                            subscription.chat_title,
+                            stale.attempts,
+                        )
+                    )
             for subscription in schedule.subscriptions(session):
                 here = local_now(subscription.campaign, now)
-                due = here.replace(
-                    hour=subscription.at.hour,
-                    minute=subscription.at.minute,
-                    second=0,
-                    microsecond=0,
-                )
+                due = _due(subscription, here)
                 if here < due:
                     continue
                 late = here - due > LATE_AFTER
@@ -87,6 +116,7 @@ class Digests:
                     instance=self.instance,
                     late=late,
                     now=now,
+                    lease=LEASE,
                 )
                 if delivery is not None:
                     claims.append(
@@ -126,14 +156,16 @@ class Digests:
             await self.deliver(claim)
         return claims
 
-    async def deliver(self, claim: Claim, *, attempt: int = 0) -> None:
-        """Render (off the event loop: charts are CPU work) and send; a failed send is retried
-        with back-off, a refusing chat is unsubscribed and its admins are told."""
+    async def deliver(self, claim: Claim) -> None:
+        """Render (off the event loop: charts are CPU work) and send. A failed send is tried
+        again after a pause, by whichever instance ticks first then; a refusing chat is
+        unsubscribed and its admins are told."""
+        attempt = claim.attempts
         try:
             reply = await asyncio.to_thread(self.render, claim)
-            await self.outbox.send(claim.chat, reply)
+            await self.senders.send(claim.chat, reply)
         except ChatUnavailable as error:
-            await asyncio.to_thread(self._finish, claim, "failed", str(error), attempt)
+            await asyncio.to_thread(self._finish, claim, "failed", str(error))
             await self._disable(claim, str(error))
             return
         except Exception as error:
@@ -145,17 +177,22 @@ class Digests:
                 error,
             )
             if attempt < len(RETRY_DELAYS):
-                await asyncio.to_thread(self._finish, claim, "claimed", str(error), attempt)
-                self.defer(RETRY_DELAYS[attempt], lambda: self.deliver(claim, attempt=attempt + 1))
+                await asyncio.to_thread(self._retry, claim, str(error), RETRY_DELAYS[attempt])
             else:
-                await asyncio.to_thread(self._finish, claim, "failed", str(error), attempt)
+                await asyncio.to_thread(self._finish, claim, "failed", str(error))
             return
-        await asyncio.to_thread(self._finish, claim, "sent", None, attempt)
+        await asyncio.to_thread(self._finish, claim, "sent", None)
 
-    def _finish(self, claim: Claim, status: str, error: str | None, attempt: int) -> None:
+    def _finish(self, claim: Claim, status: str, error: str | None) -> None:
         with self.db.session() as session:
             schedule.finish_digest(
-                session, claim.delivery_id, status, error, attempt + 1, self.clock.now()
+                session, claim.delivery_id, status, error, claim.attempts + 1, self.clock.now()
+            )
+
+    def _retry(self, claim: Claim, error: str, pause: timedelta) -> None:
+        with self.db.session() as session:
+            schedule.retry_digest(
+                session, claim.delivery_id, error, claim.attempts + 1, self.clock.now() + pause
             )
 
     async def _disable(self, claim: Claim, reason: str) -> None:
@@ -169,7 +206,7 @@ class Digests:
                 reason=reason,
             )
             try:
-                await self.outbox.send_private(Ref.parse(admin.key), Reply(notice))
+                await self.senders.send_private(Ref.parse(admin.key), Reply(notice))
             except Exception as error:  # an admin who never started the bot: nothing to do
                 log.info("could not tell %s: %s", admin.key, error)
 
@@ -177,6 +214,13 @@ class Digests:
         with self.db.session() as session:
             schedule.disable_subscription(session, claim.subscription_id, reason)
             return schedule.campaign_admins(session, claim.campaign_id)
+
+
+def _due(subscription: schedule.Subscription, here: datetime) -> datetime:
+    """Today's sending time of a subscription, in the campaign's local time `here` is in."""
+    return here.replace(
+        hour=subscription.at.hour, minute=subscription.at.minute, second=0, microsecond=0
+    )
 
 
 @dataclass(frozen=True)
@@ -195,12 +239,12 @@ class Reminders:
     chats bound to it, else privately to its reporters who have a chat with the bot."""
 
     def __init__(
-        self, db: Database, clock: Clock, catalogs: Catalogs, outbox: Outbox, language: str = "vi"
+        self, db: Database, clock: Clock, catalogs: Catalogs, senders: Senders, language: str = "vi"
     ) -> None:
         self.db = db
         self.clock = clock
         self.catalogs = catalogs
-        self.outbox = outbox
+        self.senders = senders
         self.language = language
 
     def claim_due(self) -> list[Nudge]:
@@ -252,8 +296,8 @@ class Reminders:
         )
         try:
             if private:
-                await self.outbox.send_private(ref, reply)
+                await self.senders.send_private(ref, reply)
             else:
-                await self.outbox.send(ref, reply)
+                await self.senders.send(ref, reply)
         except Exception as error:  # a reminder is a nudge: log and move on
             log.info("reminder to %s failed: %s", ref, error)

@@ -1,42 +1,152 @@
-"""An adapter's inbox of deliveries: stored before the platform is told they arrived, handled
-after, pruned once old. A thin layer over `storage.inbox` that holds the database, the clock and
-the source (which bot received them), so adapters need neither."""
+"""The one inbox of every adapter: a delivery is stored before the platform is told it arrived,
+then claimed with a lease by whichever instance is free, handled, and marked done in the same
+transaction as the command it carried (see `Outbox.then`). A chat's deliveries are handled one
+at a time and in order; different chats in parallel. While the database is away nothing is
+lost: storing fails (so the platform is not told, and sends it again), or the claimed delivery
+is released and tried again, and the user is not asked to send anything twice."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from handlers.clock import Clock
+from handlers.engine.dispatch import Unavailable
 from storage import inbox
 from storage.db import Database
+from storage.inbox import Claimed
 
-# Telegram may reuse update ids after a week of silence; older rows only cost space.
-KEEP = timedelta(days=8)
+log = logging.getLogger(__name__)
+
+Handle = Callable[[Claimed], Awaitable[None]]
+
+LEASE = timedelta(minutes=2)  # a delivery's handling takes well under a second
+RETRY = timedelta(seconds=2)  # after the database failed us
+POLL = 1.0  # seconds between looks for work other instances stored (webhooks behind a balancer)
+GIVE_UP_AFTER = 5  # claims: a delivery that crashes its instance every time is set aside
+KEEP = timedelta(days=8)  # Telegram may reuse update ids after a week of silence
 PRUNE_EVERY = timedelta(hours=1)
 
 
 class Inbox:
-    def __init__(self, db: Database, clock: Clock, source: str) -> None:
+    def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float = POLL) -> None:
         self.db = db
         self.clock = clock
-        self.source = source
+        self.owner = owner
+        self.poll = poll
+        self._handlers: dict[str, Handle] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
         self._pruned: datetime | None = None
 
-    def store(self, updates: list[tuple[int, str]]) -> int:
-        """Store (update id, JSON payload) pairs; a pair already stored is ignored. Returns how
-        many were new."""
-        with self.db.session() as session:
-            return inbox.store(session, self.source, updates, self.clock.now())
+    def serve(self, source: str, handle: Handle) -> None:
+        """Deliveries of `source` (e.g. "telegram:<bot id>") go to `handle`."""
+        self._handlers[source] = handle
 
-    def pending(self) -> list[tuple[int, str]]:
-        """(row id, payload) of what is stored and not handled yet, oldest first."""
+    # --- storing: before the platform is told -------------------------------------------------
+    def store(
+        self, source: str, items: list[tuple[str, str, str]], *, claim: bool = False
+    ) -> list[int]:
+        """Store (key, chat, payload) triples; a key already stored is ignored. Returns the new
+        rows' ids (claimed by this instance with `claim`, for a caller that handles them at
+        once). Raises while the database is away, so the caller does not acknowledge."""
+        with self.db.session() as session:
+            lease = (self.owner, LEASE) if claim else None
+            return inbox.store(session, source, items, self.clock.now(), claim_for=lease)
+
+    async def put(
+        self, source: str, items: list[tuple[str, str, str]], *, claim: bool = False
+    ) -> list[int]:
+        stored = await asyncio.to_thread(self.store, source, items, claim=claim)
+        if not claim:
+            self._wake.set()
+        return stored
+
+    async def release(self, delivery_id: int) -> None:
+        """A delivery claimed at storing that could not be handled: any instance takes it."""
+        await self._release(delivery_id)
+
+    # --- working ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Take back what a killed predecessor of the same name held, then work."""
+        try:
+            await asyncio.to_thread(self._release_mine)
+        except Exception as error:  # the database is away: those leases run out instead
+            log.warning("%s: could not take back earlier claims: %s", self.owner, error)
+        if self._handlers and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="inbox")
+
+    def _release_mine(self) -> None:
+        with self.db.session() as session:
+            inbox.release_owner(session, self.owner)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                claimed = await asyncio.to_thread(self._claim)
+            except Exception as error:  # the database is away: what is stored waits for it
+                log.warning("inbox: cannot claim deliveries (%s); again in %ss", error, RETRY)
+                await asyncio.sleep(RETRY.total_seconds())
+                continue
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll)
+                continue
+            await asyncio.gather(*(self._handle(delivery) for delivery in claimed))
+
+    def _claim(self) -> list[Claimed]:
         with self.db.session() as session:
             now = self.clock.now()
             if self._pruned is None or now - self._pruned > PRUNE_EVERY:
                 inbox.prune(session, now - KEEP)
                 self._pruned = now
-            return [(r.id, r.payload) for r in inbox.pending(session, self.source) if r.id]
+            return inbox.claim(session, list(self._handlers), self.owner, now, LEASE)
 
-    def done(self, row_id: int) -> None:
-        with self.db.session() as session:
-            inbox.mark_processed(session, row_id, self.clock.now())
+    async def _handle(self, delivery: Claimed) -> None:
+        if delivery.attempts > GIVE_UP_AFTER:
+            log.error("delivery %s crashed %d times; set aside", delivery.id, GIVE_UP_AFTER)
+            await self._finish(delivery, "set aside after repeated crashes")
+            return
+        try:
+            await self._handlers[delivery.source](delivery)
+        except Unavailable as error:
+            log.warning("delivery %s waits for the database: %s", delivery.id, error)
+            await self._release(delivery.id)
+            return
+        except Exception as error:  # an adapter bug: logged, and the chat is not blocked
+            log.exception("delivery %s failed", delivery.id)
+            await self._finish(delivery, repr(error))
+            return
+        await self._finish(delivery, None)  # a no-op when its command marked it already
+
+    async def _finish(self, delivery: Claimed, error: str | None) -> None:
+        def write() -> None:
+            with self.db.session() as session:
+                inbox.done(session, delivery.id, self.clock.now(), error)
+
+        try:
+            await asyncio.to_thread(write)
+        except Exception as failure:  # its lease runs out and it is handled again
+            log.warning("delivery %s not marked done: %s", delivery.id, failure)
+
+    async def _release(self, delivery_id: int) -> None:
+        def write() -> None:
+            with self.db.session() as session:
+                inbox.release(session, delivery_id, self.clock.now() + RETRY)
+
+        try:
+            await asyncio.to_thread(write)
+        except Exception as failure:  # the lease runs out instead
+            log.warning("delivery %s not released: %s", delivery_id, failure)
+        self._wake.set()

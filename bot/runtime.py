@@ -38,6 +38,8 @@ class Runtime:
         self.port = self._runner.addresses[0][1]
         for adapter in self.adapters:
             await adapter.start()
+        await self.app.inbox.start()
+        await self.app.outbox.start()
         self.app.schedule.start()
         log.info(
             "tiendo is running: %s; HTTP on %s:%s",
@@ -48,6 +50,8 @@ class Runtime:
 
     async def stop(self) -> None:
         self.app.schedule.stop()
+        await self.app.inbox.stop()
+        await self.app.outbox.stop()
         for adapter in reversed(self.adapters):
             await adapter.stop()
         if self._runner is not None:

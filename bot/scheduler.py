@@ -2,34 +2,20 @@
 asks `Digests.tick()` and `Reminders.tick()` what is due. They decide from the database, in each
 campaign's own time zone, so a time an admin changed (on any instance) counts at the next
 minute, and a missed or doubled wake-up can neither skip a digest nor send one twice. Retries
-of a failed send come back as one-off jobs."""
+are in the database too (a claim whose lease runs out is taken again)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 
 from bot.digests import Digests, Reminders
 
 log = logging.getLogger(__name__)
-
-
-def later(
-    scheduler: AsyncIOScheduler,
-) -> Callable[[timedelta, Callable[[], Awaitable[None]]], None]:
-    """A `Defer` for Digests: run `work` once after `delay`, as a job of `scheduler`."""
-
-    def defer(delay: timedelta, work: Callable[[], Awaitable[None]]) -> None:
-        scheduler.add_job(
-            work, DateTrigger(run_date=datetime.now(UTC) + delay), misfire_grace_time=None
-        )
-
-    return defer
 
 
 class Schedule:
@@ -37,6 +23,7 @@ class Schedule:
         self.scheduler = scheduler
         self.digests = digests
         self.reminders = reminders
+        self._recovered = False
 
     def start(self) -> None:
         """Tick now (a digest missed while down goes out at once, marked late), then at the
@@ -57,6 +44,12 @@ class Schedule:
             self.scheduler.shutdown(wait=False)
 
     async def tick(self) -> None:
+        if not self._recovered:
+            try:
+                await asyncio.to_thread(self.digests.recover)
+                self._recovered = True
+            except Exception:
+                log.exception("could not take back earlier digest claims; again next minute")
         for work in (self.digests.tick, self.reminders.tick):
             try:
                 await work()

@@ -16,21 +16,27 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import SlackConfig
 from bot.delivery import ChatUnavailable
+from bot.inbox import Inbox
+from bot.outbox import Outbox
 from handlers.engine.command import CommandTable
-from handlers.engine.dispatch import Engine
+from handlers.engine.dispatch import Engine, Unavailable
 from handlers.language.args import command_line, form_args
 from handlers.values import Form, Ref, Reply, Request
+from storage.inbox import Claimed
 
 log = logging.getLogger(__name__)
 BUTTON = re.compile(r"^tiendo_button_\d+$")
 FORM = "tiendo_form"
+# The inbox's name for what Slack delivers (trigger ids are unique across workspaces).
+SOURCE = "slack"
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # Slack refuses these for good: the bot is not (or no longer) allowed in that conversation.
 GONE = {
@@ -153,10 +159,14 @@ async def upload(client: AsyncWebClient, channel: str, reply: Reply) -> None:
 class SlackAdapter:
     platform = "slack"
 
-    def __init__(self, config: SlackConfig, engine: Engine) -> None:
+    def __init__(self, config: SlackConfig, engine: Engine, inbox: Inbox, outbox: Outbox) -> None:
         assert config.bot_token is not None
         self.config = config
         self.engine = engine
+        self.inbox = inbox
+        self.outbox = outbox
+        inbox.serve(SOURCE, self._handle)
+        outbox.serve(self.platform, self._send)
         client = AsyncWebClient(
             token=config.bot_token.get_secret_value(), base_url=config.api_base_url
         )
@@ -209,46 +219,140 @@ class SlackAdapter:
         socket, self._socket = self._socket, None
         await socket.close_async()
 
-    # --- requests -------------------------------------------------------------------------
-    async def _ask(self, request: Request) -> Reply:
-        return await asyncio.to_thread(self.engine.handle, request)
+    # --- receiving: stored, acknowledged, then handled ------------------------------------------
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        # Stored before the ack, which Slack needs within 3 s: a command Slack was told we
+        # have is in the database. Slack retries nothing for slash commands, so storing
+        # fails loudly here and the user sees Slack's error instead of a silent loss.
+        key = command.get("trigger_id") or f"{command['channel_id']}:{command.get('text', '')}"
+        await self._store("command", f"command:{key}", command["channel_id"], command)
+        await ack()
 
-    async def _on_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()  # first, always: Slack shows an error after 3 s without it
+    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        channel = body.get("channel", {}).get("id") or body["user"]["id"]
+        key = body.get("trigger_id") or f"{action.get('action_ts')}:{body['user']['id']}"
+        await self._store("button", f"button:{key}", channel, {"body": body, "action": action})
+        await ack()
+
+    async def _store(self, kind: str, key: str, channel: str, body: dict[str, Any]) -> None:
+        payload = json.dumps({"kind": kind, "body": body})
+        await self.inbox.put(SOURCE, [(key, channel, payload)])
+
+    async def _handle(self, delivery: Claimed) -> None:
+        stored = json.loads(delivery.payload)
+        if stored["kind"] == "command":
+            request, hints = self._command(stored["body"])
+        else:
+            translated = self._button(stored["body"]["body"], stored["body"]["action"])
+            if translated is None:
+                return
+            request, hints = translated
+        then = self.outbox.then(request.chat, hints, delivery=delivery.id)
+        await asyncio.to_thread(self.engine.handle, request, then)
+        self.outbox.wake()
+
+    def _command(self, command: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
         team, channel = command["team_id"], command["channel_id"]
         text = unescape(mentions_to_refs(command.get("text", ""), team)).strip()
         name = command["command"].lstrip("/")
         if name == "tiendo":
             head, _, text = text.partition(" ")
             name = head.lstrip("/").lower() or "help"
-        reply = await self._ask(
-            Request(
-                user=Ref("slack", team, command["user_id"]),
-                chat=Ref("slack", team, channel),
-                command=name,
-                args=text.strip(),
-                user_name=command.get("user_name", ""),
-                chat_title=command.get("channel_name", ""),
-                is_group=not channel.startswith("D"),
-                # The trigger id is unique per invocation: a repeated delivery is recorded once.
-                message_id=f"slack:{team}:{command.get('trigger_id', '')}"
-                if command.get("trigger_id")
-                else None,
-            )
+        request = Request(
+            user=Ref("slack", team, command["user_id"]),
+            chat=Ref("slack", team, channel),
+            command=name,
+            args=text.strip(),
+            user_name=command.get("user_name", ""),
+            chat_title=command.get("channel_name", ""),
+            is_group=not channel.startswith("D"),
+            # The trigger id is unique per invocation: a repeated delivery is recorded once.
+            message_id=f"slack:{team}:{command['trigger_id']}"
+            if command.get("trigger_id")
+            else None,
         )
-        if reply.form is not None:
+        return request, self._hints(name, command.get("response_url"), command.get("trigger_id"))
+
+    def _button(
+        self, body: dict[str, Any], action: dict[str, Any]
+    ) -> tuple[Request, dict[str, Any]] | None:
+        parsed = command_line(action.get("value", ""))
+        if parsed is None:
+            return None
+        team = body["team"]["id"]
+        channel = body.get("channel", {}).get("id") or body["user"]["id"]
+        request = Request(
+            user=Ref("slack", team, body["user"]["id"]),
+            chat=Ref("slack", team, channel),
+            command=parsed[0],
+            args=parsed[1],
+            user_name=body["user"].get("username", ""),
+            is_group=not channel.startswith("D"),
+        )
+        return request, self._hints(parsed[0], body.get("response_url"), None)
+
+    def _hints(self, name: str, response_url: str | None, trigger_id: str | None) -> dict[str, Any]:
+        topic = self.engine.table.topics.get(name)
+        return {
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+            "personal": topic is not None and topic.personal,
+        }
+
+    async def _on_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A modal's submission is answered in its own request (field errors go back in the
+        ack), so it is stored claimed by this instance and handled at once; if the database
+        fails mid-way, the stored submission is handled later and answered in the channel."""
+        meta = json.loads(view.get("private_metadata") or "{}")
+        answers = {
+            block: values["value"].get("value") for block, values in view["state"]["values"].items()
+        }
+        team, channel = body["team"]["id"], meta.get("channel") or body["user"]["id"]
+        request = Request(
+            user=Ref("slack", team, body["user"]["id"]),
+            chat=Ref("slack", team, channel),
+            command=meta.get("command", "report"),
+            args=form_args(answers),
+            user_name=body["user"].get("username", ""),
+            is_group=not channel.startswith("D"),
+            message_id=f"slack:{team}:view:{view['id']}",
+        )
+        payload = {"kind": "command", "body": _as_command(request, channel)}
+        (stored,) = await self.inbox.put(
+            SOURCE, [(f"view:{view['id']}", channel, json.dumps(payload))], claim=True
+        ) or (None,)
+        then = self.outbox.then(
+            request.chat, self._hints("report", None, None), delivery=stored, errors=False
+        )
+        try:
+            reply = await asyncio.to_thread(self.engine.handle, request, then)
+        except Unavailable:
+            if stored is not None:
+                await self.inbox.release(stored)
+            await ack()
+            return
+        self.outbox.wake()
+        if reply.is_error:
+            field = reply.error_field if reply.error_field in answers else next(iter(answers))
+            await ack(response_action="errors", errors={field: reply.text[:150]})
+            return
+        await ack()
+
+    # --- answering, from the outbox ---------------------------------------------------------------
+    async def _send(self, target: Ref, reply: Reply, hints: dict[str, Any]) -> None:
+        channel = target.id
+        if reply.form is not None and hints.get("trigger_id"):
             await self.client.views_open(
-                trigger_id=command["trigger_id"], view=modal(reply.form, channel)
+                trigger_id=hints["trigger_id"], view=modal(reply.form, channel)
             )
             return
-        await self._answer(respond, channel, name, reply)
-
-    async def _answer(self, respond: AsyncRespond, channel: str, name: str, reply: Reply) -> None:
-        topic = self.engine.table.topics.get(name)
-        personal = reply.is_error or (topic is not None and topic.personal)
-        await respond(
+        response_url = hints.get("response_url")
+        if not response_url:
+            await self.sender.send(target, reply)
+            return
+        respond = AsyncWebhookClient(response_url)
+        personal = reply.is_error or hints.get("personal", False)
+        await respond.send(
             text=reply.text,
             blocks=blocks(reply),
             replace_original=False,
@@ -257,53 +361,22 @@ class SlackAdapter:
         try:
             await upload(self.client, channel, reply)
         except SlackApiError as error:
-            await respond(
+            await respond.send(
                 text=f"⚠️ {error.response.get('error')}",
                 response_type="ephemeral",
                 replace_original=False,
             )
 
-    async def _on_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        parsed = command_line(action.get("value", ""))
-        if parsed is None:
-            return
-        team = body["team"]["id"]
-        channel = body.get("channel", {}).get("id") or body["user"]["id"]
-        reply = await self._ask(
-            Request(
-                user=Ref("slack", team, body["user"]["id"]),
-                chat=Ref("slack", team, channel),
-                command=parsed[0],
-                args=parsed[1],
-                user_name=body["user"].get("username", ""),
-                is_group=not channel.startswith("D"),
-            )
-        )
-        await self._answer(respond, channel, parsed[0], reply)
 
-    async def _on_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        answers = {
-            block: values["value"].get("value") for block, values in view["state"]["values"].items()
-        }
-        team, channel = body["team"]["id"], meta.get("channel") or body["user"]["id"]
-        reply = await self._ask(
-            Request(
-                user=Ref("slack", team, body["user"]["id"]),
-                chat=Ref("slack", team, channel),
-                command=meta.get("command", "report"),
-                args=form_args(answers),
-                user_name=body["user"].get("username", ""),
-                is_group=not channel.startswith("D"),
-                message_id=f"slack:{team}:view:{view['id']}",
-            )
-        )
-        if reply.is_error:
-            field = reply.error_field if reply.error_field in answers else next(iter(answers))
-            await ack(response_action="errors", errors={field: reply.text[:150]})
-            return
-        await ack()
-        await self.sender.send(Ref("slack", team, channel), reply)
+def _as_command(request: Request, channel: str) -> dict[str, Any]:
+    """A form submission stored as the slash command it amounts to, for a later retry."""
+    team = request.user.workspace
+    return {
+        "command": f"/{request.command}",
+        "text": request.args,
+        "team_id": team,
+        "channel_id": channel,
+        "user_id": request.user.id,
+        "user_name": request.user_name,
+        "trigger_id": (request.message_id or "").rpartition(":")[2],
+    }

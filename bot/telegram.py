@@ -1,10 +1,11 @@
 """The Telegram adapter: python-telegram-bot 22 with a manual lifecycle, translating updates into
 engine requests and replies into messages.
 
-Delivery is at-least-once into the inbox and exactly-once out of it: every update is stored in
-the database before Telegram is told it arrived (the next getUpdates offset, or the webhook's
-200), then processed and marked done. A crash at any moment loses nothing; an update delivered
-again is a no-op in the inbox, and a report is idempotent on its message id anyway."""
+Every update is stored in the shared inbox before Telegram is told it arrived (the next
+getUpdates offset, or the webhook's 200), then handled by whichever instance claims it; the
+answer is written to the outbox in the command's own transaction and sent from there. A crash at
+any moment loses nothing; an update delivered again is a no-op in the inbox, and a report is
+idempotent on its message id anyway."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import asyncio
 import hmac
 import json
 import logging
-from collections import defaultdict
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -39,12 +41,14 @@ from telegram.ext import (
 
 from bot.config import TelegramConfig
 from bot.inbox import Inbox
+from bot.outbox import Outbox
 from bot.telegram_form import CANCEL, PICK, SEND, SKIP, Forms, FormSession
 from bot.telegram_send import TelegramSender
 from bot.tuning import DEFAULT_TUNING, Tuning
-from handlers.engine.dispatch import Engine
+from handlers.engine.dispatch import Engine, Unavailable
 from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Ref, Reply, Request
+from storage.inbox import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,17 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
 DOCUMENT_LIMIT: Final = 5 * 2**20  # a team CSV is small; anything bigger is a mistake
 Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass
+class _Handling:
+    """The stored update being handled in this task (PTB runs its handlers in it)."""
+
+    delivery: int
+    unavailable: Unavailable | None = None
+
+
+HANDLING: ContextVar[_Handling] = ContextVar("telegram_handling")
 
 
 def user_ref(user: TgUser) -> Ref:
@@ -90,12 +105,17 @@ class TelegramAdapter:
         config: TelegramConfig,
         engine: Engine,
         inbox: Inbox,
+        outbox: Outbox,
         tuning: Tuning = DEFAULT_TUNING,
     ) -> None:
         assert config.token is not None
         self.config = config
         self.engine = engine
         self.inbox = inbox
+        self.outbox = outbox
+        self.source = f"telegram:{config.bot_id}"
+        inbox.serve(self.source, self._handle)
+        outbox.serve(self.platform, self._send)
         self.poll_timeout = tuning.poll_timeout
         base = config.api_base_url.rstrip("/")
         self.application = (
@@ -112,7 +132,6 @@ class TelegramAdapter:
         self.bot = self.application.bot
         self.sender = TelegramSender(self.bot, self._moved, backoff=tuning.retry_backoff)
         self.forms = Forms(tuning.form_timeout, self._form_expired)
-        self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._register()
 
@@ -143,7 +162,6 @@ class TelegramAdapter:
             await self.bot.delete_webhook()
             self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
         await self.application.start()
-        self._tasks.append(asyncio.create_task(self._process(), name="telegram-inbox"))
         log.info("Telegram: @%s, %s", me.username, self.config.mode)
 
     async def stop(self) -> None:
@@ -184,7 +202,7 @@ class TelegramAdapter:
                 delay = 1.0
                 continue
             try:
-                await self._store([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+                await self._store(list(updates))
             except Exception:  # the database is away: fetch the same updates again later
                 log.exception("could not store updates; again in %.0fs", delay)
                 await asyncio.sleep(delay)
@@ -199,43 +217,39 @@ class TelegramAdapter:
         if not hmac.compare_digest(given, self.config.webhook_secret.get_secret_value()):
             return web.Response(status=403)
         try:
-            data = await request.json()
-            update_id = int(data["update_id"])
+            update = Update.de_json(await request.json(), self.bot)
         except (ValueError, KeyError, TypeError):
             return web.Response(status=400)
-        await self._store([(update_id, json.dumps(data))])
+        if update is None:
+            return web.Response(status=400)
+        await self._store([update])
         return web.Response(status=200)  # only now: Telegram keeps resending until it gets it
 
-    async def _store(self, updates: list[tuple[int, str]]) -> None:
-        await asyncio.to_thread(self.inbox.store, updates)
-        self._wake.set()
+    async def _store(self, updates: list[Update]) -> None:
+        await self.inbox.put(
+            self.source,
+            [
+                (
+                    str(u.update_id),
+                    str(u.effective_chat.id) if u.effective_chat else "",
+                    json.dumps(u.to_dict()),
+                )
+                for u in updates
+            ],
+        )
 
-    async def _process(self) -> None:
-        """Work through the inbox: chats in parallel, each chat's updates in order."""
-        while True:
-            self._wake.clear()
-            try:
-                rows = await asyncio.to_thread(self.inbox.pending)
-                if not rows:
-                    await self._wake.wait()
-                    continue
-                by_chat: defaultdict[int | None, list[tuple[int, Update]]] = defaultdict(list)
-                for row_id, payload in rows:
-                    update = Update.de_json(json.loads(payload), self.bot)
-                    chat = update.effective_chat
-                    by_chat[chat.id if chat else None].append((row_id, update))
-                await asyncio.gather(*(self._process_chat(items) for items in by_chat.values()))
-            except Exception:  # the database is away: what is stored waits for it
-                log.exception("inbox processing failed; again in 1s")
-                await asyncio.sleep(1)
-
-    async def _process_chat(self, items: list[tuple[int, Update]]) -> None:
-        for row_id, update in items:
-            try:
-                await self.application.process_update(update)
-            except Exception:  # logged; the update is not retried for ever
-                log.exception("update %s failed", update.update_id)
-            await asyncio.to_thread(self.inbox.done, row_id)
+    async def _handle(self, delivery: Claimed) -> None:
+        """One stored update through python-telegram-bot's handlers below; a command's answer
+        goes to the outbox in its own transaction (see _ask)."""
+        update = Update.de_json(json.loads(delivery.payload), self.bot)
+        state = _Handling(delivery.id)
+        token = HANDLING.set(state)
+        try:
+            await self.application.process_update(update)
+        finally:
+            HANDLING.reset(token)
+        if state.unavailable is not None:
+            raise state.unavailable  # the inbox tries the update again later
 
     # --- translating updates into requests ----------------------------------------------
     def _register(self) -> None:
@@ -265,8 +279,24 @@ class TelegramAdapter:
             **extra,
         )
 
-    async def _ask(self, request: Request) -> Reply:
-        return await asyncio.to_thread(self.engine.handle, request)
+    async def _ask(
+        self, request: Request, hints: dict[str, Any], *, in_form: bool = False
+    ) -> Reply:
+        """Run the command; its reply goes to the outbox in the command's transaction, which
+        also marks the update being handled done. `hints` tell `_send` how to answer. A form's
+        submission shows an error in the form itself, and its update is marked done once the
+        form has moved on."""
+        state = HANDLING.get(None)
+        delivery = state.delivery if state and not in_form else None
+        then = self.outbox.then(request.chat, hints, delivery=delivery, errors=not in_form)
+        try:
+            reply = await asyncio.to_thread(self.engine.handle, request, then)
+        except Unavailable as error:
+            if state is not None:
+                state.unavailable = error
+            raise
+        self.outbox.wake()
+        return reply
 
     async def _on_command(self, update: Update, _context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -297,7 +327,10 @@ class TelegramAdapter:
             attachment=await self._attachment(message),
             **ids,
         )
-        await self._answer(message.chat, user, await self._ask(request), message.message_id)
+        in_group = message.chat.type != TgChat.PRIVATE
+        await self._ask(
+            request, {"user": user.id, "reply_to": message.message_id if in_group else None}
+        )
 
     async def _attachment(self, message: Message) -> Attachment | None:
         if message.photo:
@@ -315,17 +348,20 @@ class TelegramAdapter:
             f"telegram:{document.file_id}",
         )
 
-    async def _answer(
-        self, chat: TgChat, user: TgUser, reply: Reply, reply_to: int | None = None
-    ) -> None:
-        if reply.form is not None:
-            session = self.forms.open(reply.form, chat.id, user.id)
+    async def _send(self, target: Ref, reply: Reply, hints: dict[str, Any]) -> None:
+        """An answer from the outbox: a form starts its questions; anything else is sent as
+        messages, in a group as a reply to the command."""
+        chat_id = int(target.id)
+        if hints.get("clear_markup") and not reply.buttons and not reply.is_error:
+            # The question is answered: its buttons would only invite a second press.
+            await self._quietly(self.bot.edit_message_reply_markup(chat_id, hints["clear_markup"]))
+        if reply.form is not None and hints.get("user") is not None:
+            session = self.forms.open(reply.form, chat_id, int(hints["user"]))
             if reply.text:
-                await self.sender.deliver(chat.id, Reply(reply.text))
+                await self.sender.deliver(chat_id, Reply(reply.text))
             await self._step(session)
             return
-        in_group = chat.type != TgChat.PRIVATE
-        await self.sender.deliver(chat.id, reply, reply_to=reply_to if in_group else None)
+        await self.sender.deliver(chat_id, reply, reply_to=hints.get("reply_to"))
 
     async def _on_callback(self, update: Update, _context: Context) -> None:
         query = update.callback_query
@@ -342,11 +378,16 @@ class TelegramAdapter:
         parsed = command_line(query.data)
         if parsed is None:
             return
-        reply = await self._ask(self._request(query.from_user, chat, parsed[0], parsed[1]))
-        if message is not None and not reply.buttons and not reply.is_error:
-            # The question is answered: its buttons would only invite a second press.
-            await self._quietly(message.edit_reply_markup(None))
-        await self._answer(chat, query.from_user, reply, message.message_id if message else None)
+        in_group = chat.type != TgChat.PRIVATE
+        pressed = message.message_id if message else None
+        await self._ask(
+            self._request(query.from_user, chat, parsed[0], parsed[1]),
+            {
+                "user": query.from_user.id,
+                "reply_to": pressed if in_group else None,
+                "clear_markup": pressed,
+            },
+        )
 
     async def _on_text(self, update: Update, _context: Context) -> None:
         message, user = update.message, update.effective_user
@@ -355,9 +396,7 @@ class TelegramAdapter:
         session = self.forms.get(message.chat_id, user.id)
         if session is None:
             if message.chat.type == TgChat.PRIVATE:  # a lost user: say what the bot does
-                await self._answer(
-                    message.chat, user, await self._ask(self._request(user, message.chat, "start"))
-                )
+                await self._ask(self._request(user, message.chat, "start"), {"user": user.id})
             return
         if session.done:
             return  # the summary waits for a button
@@ -378,6 +417,8 @@ class TelegramAdapter:
         await asyncio.to_thread(self.engine.move_chat, old, new)
 
     async def _on_error(self, update: object, context: Context) -> None:
+        if isinstance(context.error, Unavailable):
+            return  # not an error: the inbox tries the update again (see _handle)
         log.error("while handling %s", getattr(update, "update_id", update), exc_info=context.error)
 
     @staticmethod
@@ -430,14 +471,14 @@ class TelegramAdapter:
             # The summary message is sent once per form: pressing Send twice records once.
             message_id=f"telegram:{chat.id}:{session.prompt_id}:form",
         )
-        reply = await self._ask(request)
+        # An error is shown in the form itself (the field asked again), not as a message.
+        reply = await self._ask(request, {"user": user.id}, in_form=True)
         if reply.is_error:
             session.ask_again(reply.error_field, reply.text)
             await self._step(session)
             return
         self.forms.close(chat.id, user.id)
         await self._quietly(self.bot.edit_message_reply_markup(chat.id, session.prompt_id))
-        await self._answer(chat, user, reply)
 
     async def _form_expired(self, session: FormSession) -> None:
         if session.prompt_id is not None:

@@ -11,6 +11,8 @@ class Tuning:
     form_timeout: float = 600  # seconds an unanswered guided form stays open
     retry_backoff: float = 0.5  # seconds before the first retry of a failed platform call
     poll_timeout: int = 30  # seconds a long poll waits for news
+    # Seconds between an idle inbox's or outbox's looks for work another instance stored.
+    worker_poll: float = 1.0
 
 
 DEFAULT_TUNING = Tuning()

@@ -1,59 +1,130 @@
-"""The inbox of delivered platform updates: stored first, processed after, pruned later.
+"""The inbox of platform deliveries: stored first, claimed with a lease, handled, marked done,
+pruned later.
 
-A platform redelivers what it thinks was not received (Telegram resends an update whose offset
-was not confirmed or whose webhook call did not get a 200), so storing is an insert that ignores
-a key already there, and processing marks rows done."""
+A platform redelivers what it thinks was not received, so storing ignores a key already there.
+Claims are leases (storage/leases.py): any number of instances may claim at once, and a chat's
+deliveries are handled one at a time and in order, whichever instance takes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.models import InboundUpdate
+from storage import leases
+from storage.models import Delivery
 
 
-def store(session: Session, source: str, updates: Iterable[tuple[int, str]], now: datetime) -> int:
-    """Insert each (update id, JSON payload) not stored yet; returns how many were new."""
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    source: str
+    key: str
+    chat: str
+    payload: str
+    attempts: int  # including this claim
+
+
+def store(
+    session: Session,
+    source: str,
+    items: Iterable[tuple[str, str, str]],
+    now: datetime,
+    *,
+    claim_for: tuple[str, timedelta] | None = None,
+) -> list[int]:
+    """Insert each (key, chat, payload) not stored yet; returns the ids of the new rows. With
+    `claim_for` (owner, lease) they are stored already claimed, for a caller that handles them
+    at once (a Slack form must be answered within its request)."""
+    owner, lease = claim_for or (None, None)
     rows = [
-        {"source": source, "update_id": update_id, "payload": payload, "received_at": now}
-        for update_id, payload in updates
+        {
+            "source": source,
+            "key": key,
+            "chat": chat,
+            "payload": payload,
+            "received_at": now,
+            "attempts": 1 if owner else 0,
+            "lease_owner": owner,
+            "lease_until": now + lease if lease else None,
+        }
+        for key, chat, payload in items
     ]
     if not rows:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboundUpdate).values(rows).on_conflict_do_nothing().returning(InboundUpdate.id)
+    statement = insert(Delivery).values(rows).on_conflict_do_nothing().returning(Delivery.id)
+    return list(session.exec(statement).scalars())  # type: ignore[call-overload]
+
+
+def claim(
+    session: Session,
+    sources: Collection[str],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 100,
+) -> list[Claimed]:
+    """Claim up to `limit` open deliveries of `sources`, each the oldest open one of its chat,
+    that nobody holds a live lease on."""
+    ids = leases.claim(
+        session,
+        Delivery,
+        open_column="done_at",
+        group=("source", "chat"),
+        where=(col(Delivery.source).in_(sources),),
+        owner=owner,
+        now=now,
+        lease=lease,
+        limit=limit,
     )
-    return len(session.exec(statement).all())  # type: ignore[call-overload]
+    return [
+        Claimed(r.id, r.source, r.key, r.chat, r.payload, r.attempts)
+        for r in leases.rows(session, Delivery, ids)
+    ]
 
 
-def pending(session: Session, source: str, limit: int = 100) -> Sequence[InboundUpdate]:
-    """Stored but not processed, oldest first."""
+def release_owner(session: Session, owner: str) -> None:
+    leases.release_owner(session, Delivery, owner, open_column="done_at")
+
+
+def done(session: Session, delivery_id: int, now: datetime, error: str | None = None) -> None:
+    """Handled (or given up, with the reason): never claimed again. A second call is a no-op."""
+    session.exec(
+        update(Delivery)  # type: ignore[call-overload]
+        .where(col(Delivery.id) == delivery_id, col(Delivery.done_at).is_(None))
+        .values(done_at=now, error=error[:500] if error else None, lease_until=None)
+    )
+
+
+def release(session: Session, delivery_id: int, retry_at: datetime) -> None:
+    """Not handled yet (the database went away mid-way): anyone may claim it from `retry_at`."""
+    session.exec(
+        update(Delivery)  # type: ignore[call-overload]
+        .where(col(Delivery.id) == delivery_id, col(Delivery.done_at).is_(None))
+        .values(lease_until=retry_at, lease_owner=None)
+    )
+
+
+def is_done(session: Session, delivery_id: int) -> bool:
+    row = session.get(Delivery, delivery_id)
+    return row is not None and row.done_at is not None
+
+
+def open_count(session: Session) -> int:
     return session.exec(
-        select(InboundUpdate)
-        .where(InboundUpdate.source == source, col(InboundUpdate.processed_at).is_(None))
-        .order_by(col(InboundUpdate.update_id))
-        .limit(limit)
-    ).all()
+        select(func.count()).select_from(Delivery).where(col(Delivery.done_at).is_(None))
+    ).one()
 
 
-def mark_processed(session: Session, row_id: int, now: datetime) -> None:
+def prune(session: Session, done_before: datetime) -> None:
+    """Handled rows only cost space once the platform stopped redelivering them (Telegram may
+    reuse update ids after a week of silence)."""
     session.exec(
-        update(InboundUpdate)  # type: ignore[call-overload]
-        .where(col(InboundUpdate.id) == row_id)
-        .values(processed_at=now)
-    )
-
-
-def prune(session: Session, processed_before: datetime) -> None:
-    """Telegram may reuse update ids after a week without updates; older rows only cost space."""
-    session.exec(
-        delete(InboundUpdate).where(  # type: ignore[call-overload]
-            col(InboundUpdate.processed_at) < processed_before
-        )
+        delete(Delivery).where(col(Delivery.done_at) < done_before)  # type: ignore[call-overload]
     )

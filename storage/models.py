@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 ROLES = ("reporter", "leader", "admin")
@@ -236,6 +236,9 @@ class DigestDelivery(SQLModel, table=True):
     late: bool = False
     attempts: int = 0
     status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed
+    # Until when the claim holds: an instance that died lets it run out, and another sends the
+    # digest (marked late); a failed attempt sets it to when to try again.
+    lease_until: datetime | None = None
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=500)
 
@@ -256,17 +259,48 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: datetime
 
 
-class InboundUpdate(SQLModel, table=True):
-    """An update a platform delivered, stored before it is acknowledged (Telegram's getUpdates
-    offset or webhook 200) and processed after: a crash loses nothing, and the unique key makes
-    a redelivered update a no-op."""
+class Delivery(SQLModel, table=True):
+    """Something a platform delivered (a Telegram update, a Slack command or button press, a
+    Zalo message), stored before the platform is told it arrived (the polling offset, the
+    webhook's 200, Slack's ack): a crash loses nothing, and the unique key makes a redelivery a
+    no-op. An instance claims a row with a lease before handling it; a lease that runs out (the
+    instance died) lets another take it. Only the oldest open row of a chat is claimed, so a
+    chat's messages are handled in order across every instance."""
 
-    __tablename__ = "inbound_update"
-    __table_args__ = (UniqueConstraint("source", "update_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "key"),
+        Index("ix_delivery_open", "done_at", "source", "chat", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=64)  # the bot that received it: "telegram:<bot id>"
-    update_id: int = Field(sa_type=BigInteger)
-    payload: str  # the update's JSON, as delivered
+    key: str = Field(max_length=200)  # the platform's id of it: update id, message id, trigger id
+    chat: str = Field(default="", max_length=128)  # handled in order within a chat
+    payload: str  # as delivered (JSON)
     received_at: datetime
-    processed_at: datetime | None = Field(default=None, index=True)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    attempts: int = 0  # claims so far: a delivery that keeps failing is given up
+    done_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class Outgoing(SQLModel, table=True):
+    """A message to send, written in the same transaction as the command it answers: it is
+    sent once across instances (claimed with a lease, marked sent), and repeated at most for
+    the one message in flight when an instance dies."""
+
+    __table_args__ = (Index("ix_outgoing_open", "sent_at", "platform", "not_before", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    target: str = Field(max_length=128)  # the chat's (or, for a private message, user's) key
+    payload: str  # the reply and the adapter's hints (JSON; images base64)
+    created_at: datetime
+    not_before: datetime  # a retry waits until then
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None  # also set when given up (status says which)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    error: str | None = Field(default=None, max_length=500)

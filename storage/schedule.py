@@ -5,8 +5,9 @@ digest or a reminder goes out at most once per day across restarts and instances
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -52,7 +53,14 @@ def subscriptions(session: Session) -> list[Subscription]:
 
 
 def claim_digest(
-    session: Session, subscription_id: int, day: date, *, instance: str, late: bool, now: datetime
+    session: Session,
+    subscription_id: int,
+    day: date,
+    *,
+    instance: str,
+    late: bool,
+    now: datetime,
+    lease: timedelta,
 ) -> int | None:
     """The delivery id if this call claimed the digest of `day`, None if it was claimed."""
     taken = session.exec(
@@ -68,6 +76,7 @@ def claim_digest(
         claimed_at=now,
         claimed_by=instance,
         late=late,
+        lease_until=now + lease,
     )
     try:
         with session.begin_nested():  # another instance may insert the same row first
@@ -78,14 +87,87 @@ def claim_digest(
     return delivery.id
 
 
+@dataclass(frozen=True)
+class Stale:
+    delivery_id: int
+    local_date: date
+    attempts: int
+    subscription: Subscription
+
+
+def stale_digests(session: Session, now: datetime) -> list[Stale]:
+    """Claimed digests whose lease ran out: their instance died, or a failed attempt set the
+    lease to when to try again. Only the subscriptions still enabled."""
+    rows = session.exec(
+        select(DigestDelivery, DigestSubscription, Campaign, Chat)
+        .join(DigestSubscription, col(DigestSubscription.id) == DigestDelivery.subscription_id)
+        .join(Campaign, col(Campaign.id) == DigestSubscription.campaign_id)
+        .join(Chat, col(Chat.id) == DigestSubscription.chat_id)
+        .where(
+            DigestDelivery.status == "claimed",
+            col(DigestDelivery.lease_until) < now,
+            col(DigestSubscription.enabled).is_(True),
+        )
+        .order_by(col(DigestDelivery.id))
+    ).all()
+    return [
+        Stale(d.id, d.local_date, d.attempts, Subscription(s.id, c, s.at, chat.key, chat.title))  # type: ignore[arg-type]
+        for d, s, c, chat in rows
+    ]
+
+
+def release_digest_claims(session: Session, instance: str, now: datetime) -> None:
+    """A process starting under `instance`'s name takes over the claims its killed predecessor
+    held, at once (their leases would otherwise hold a few minutes)."""
+    session.exec(
+        update(DigestDelivery)  # type: ignore[call-overload]
+        .where(DigestDelivery.status == "claimed", DigestDelivery.claimed_by == instance)
+        .values(lease_until=now - timedelta(seconds=1))
+    )
+
+
+def reclaim_digest(
+    session: Session,
+    delivery_id: int,
+    *,
+    instance: str,
+    late: bool,
+    now: datetime,
+    lease: timedelta,
+) -> bool:
+    """Take over a stale claim; False if another instance took it first."""
+    taken = session.exec(
+        update(DigestDelivery)  # type: ignore[call-overload]
+        .where(
+            col(DigestDelivery.id) == delivery_id,
+            DigestDelivery.status == "claimed",
+            col(DigestDelivery.lease_until) < now,
+        )
+        .values(claimed_by=instance, claimed_at=now, lease_until=now + lease, late=late)
+    )
+    return bool(taken.rowcount)
+
+
 def finish_digest(
     session: Session, delivery_id: int, status: str, error: str | None, attempts: int, now: datetime
 ) -> None:
+    """`sent` or `failed` for good."""
     delivery = session.get(DigestDelivery, delivery_id)
     assert delivery is not None
     delivery.status, delivery.error, delivery.attempts = status, error, attempts
+    delivery.lease_until = None
     if status == "sent":
         delivery.sent_at = now
+    session.add(delivery)
+
+
+def retry_digest(
+    session: Session, delivery_id: int, error: str, attempts: int, at: datetime
+) -> None:
+    """A failed attempt: any instance tries again from `at`."""
+    delivery = session.get(DigestDelivery, delivery_id)
+    assert delivery is not None
+    delivery.error, delivery.attempts, delivery.lease_until = error[:500], attempts, at
     session.add(delivery)
 
 

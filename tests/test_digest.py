@@ -5,14 +5,13 @@ refuses the bot; reminders skip rest days; scheduler jobs follow the database.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.app import App, build
-from bot.config import Config, DefaultsConfig
+from bot.config import Config, DefaultsConfig, ServerConfig
 from bot.delivery import ChatUnavailable
 from bot.digests import Digests
 from handlers.clock import FixedClock
@@ -49,29 +48,14 @@ def at(hour: int, minute: int = 0, day: int = 10) -> datetime:
     return datetime(2025, 3, day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
 
 
-def services(
-    db: Database,
-    clock: FixedClock,
-    sender: FakeSender,
-    deferred: list[Callable[[], Awaitable[None]]] | None = None,
-) -> App:
+def services(db: Database, clock: FixedClock, sender: FakeSender, instance: str = "a") -> App:
     """One bot instance as the composition root builds it, sending through `sender`."""
-
-    def defer(_delay: timedelta, work: Callable[[], Awaitable[None]]) -> None:
-        assert deferred is not None
-        deferred.append(work)
-
-    config = Config(defaults=DefaultsConfig(language="en"))
-    return build(config, clock=clock, db=db, senders={"shell": sender}, defer=defer)
+    config = Config(defaults=DefaultsConfig(language="en"), server=ServerConfig(instance=instance))
+    return build(config, clock=clock, db=db, senders={"shell": sender})
 
 
-def digests(
-    db: Database,
-    clock: FixedClock,
-    sender: FakeSender,
-    deferred: list[Callable[[], Awaitable[None]]] | None = None,
-) -> Digests:
-    return services(db, clock, sender, deferred).digests
+def digests(db: Database, clock: FixedClock, sender: FakeSender, instance: str = "a") -> Digests:
+    return services(db, clock, sender, instance).digests
 
 
 @pytest.fixture
@@ -123,24 +107,67 @@ async def test_two_instances_at_the_same_moment_send_one_digest(
     subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
 ) -> None:
     clock.current = at(18, 0)
-    one, two = digests(db, clock, sender), digests(db, clock, sender)
+    one, two = digests(db, clock, sender, "one"), digests(db, clock, sender, "two")
     results = await asyncio.gather(*(service.tick() for service in (one, two, one, two)))
     assert sum(len(r) for r in results) == 1 and len(sender.sent) == 1
 
 
-async def test_a_failed_send_is_retried(
+async def test_a_failed_send_is_retried_after_a_pause_by_any_instance(
     subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
 ) -> None:
-    deferred: list[Callable[[], Awaitable[None]]] = []
-    sender.failures = [RuntimeError("502 Bad Gateway")]
+    sender.failures = [RuntimeError("502 Bad Gateway"), RuntimeError("502 Bad Gateway")]
     clock.current = at(18, 0)
-    await digests(db, clock, sender, deferred=deferred).tick()
-    assert sender.sent == [] and len(deferred) == 1
-    await deferred.pop()()
-    assert len(sender.sent) == 1
+    await digests(db, clock, sender).tick()
+    assert sender.sent == []
+    clock.current += timedelta(seconds=29)  # the first pause is 30 s
+    assert await digests(db, clock, sender).tick() == []
+    clock.current += timedelta(seconds=2)
+    await digests(db, clock, sender, "b").tick()  # another instance: fails again
+    clock.current += timedelta(minutes=2, seconds=1)
+    (claim,) = await digests(db, clock, sender).tick()
+    assert len(sender.sent) == 1 and not claim.late
     with db.session() as session:
         (delivery,) = session.exec(select(DigestDelivery)).all()
-    assert delivery.status == "sent" and delivery.attempts == 2
+    assert delivery.status == "sent" and delivery.attempts == 3
+
+
+async def test_a_digest_claimed_by_an_instance_that_died_is_sent_by_another_marked_late(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    clock.current = at(18, 0)
+    (claim,) = digests(db, clock, sender, "dead").claim_due()  # claimed, then the process died
+    clock.current = at(18, 4)
+    assert await digests(db, clock, sender, "alive").tick() == []  # its lease still holds
+    clock.current = at(18, 40)
+    (taken,) = await digests(db, clock, sender, "alive").tick()
+    assert taken.delivery_id == claim.delivery_id and taken.late
+    assert len(sender.sent) == 1 and "sent late" in sender.sent[0][1].text
+    with db.session() as session:
+        (delivery,) = session.exec(select(DigestDelivery)).all()
+    assert delivery.status == "sent" and delivery.late
+
+
+async def test_an_instance_started_again_takes_back_its_claims_at_once(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    clock.current = at(18, 0)
+    digests(db, clock, sender, "vps-1").claim_due()  # killed right after claiming
+    clock.current = at(18, 1)
+    restarted = services(db, clock, sender, "vps-1")  # the same name: its successor
+    await restarted.schedule.tick()
+    assert [key for key, _ in sender.sent] == ["shell:#leaders"]
+
+
+async def test_a_claim_left_over_from_yesterday_is_not_sent_today(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    clock.current = at(18, 0)
+    digests(db, clock, sender).claim_due()  # died with it
+    clock.current = at(9, 0, day=11)
+    assert await digests(db, clock, sender).tick() == [] and sender.sent == []
+    with db.session() as session:
+        (delivery,) = session.exec(select(DigestDelivery)).all()
+    assert delivery.status == "failed" and delivery.error == "the day ended"
 
 
 async def test_a_chat_that_refuses_the_bot_is_switched_off_and_admins_told(

@@ -232,17 +232,24 @@ async def test_forged_stale_and_retried_requests(slack: Workspace) -> None:
     )
     assert (await slack.post(forged))[0] == 401
     assert (await slack.post(stale))[0] == 401
-    await slack.command("3 hộ", command="/report", user=BOB, trigger="T-42")
-    again = await slack.command(
-        "3 hộ",
+    first = await slack.command("3 hộ", command="/report", user=BOB, trigger="T-42")
+    assert "Đã ghi báo cáo #1." in first["text"]
+    # Slack sends the same command again (its first try timed out on the way back): it is
+    # acknowledged, and found already in the inbox: recorded once, answered once.
+    retry = slack.signed.slash_command(
         command="/report",
-        user=BOB,
-        trigger="T-42",
+        text="3 hộ",
+        user_id=BOB,
+        channel_id=CHANNEL_ID,
+        trigger_id="T-42",
+        response_url=slack.fake.response_url("retry"),
         retry_num=1,
         retry_reason="http_timeout",
     )
-    assert "Đã ghi báo cáo #1." in again["text"]
+    assert (await slack.post(retry))[0] == 200
+    await slack.command("/me", user=BOB)  # handled after the retry would have been
     assert len(slack.reports()) == 1
+    assert [r.name for r in slack.fake.responses if r.name == "retry"] == []
 
 
 async def test_exports_and_files_are_uploaded(slack: Workspace) -> None:

@@ -108,9 +108,9 @@ class Workspace:
         release = threading.Event()
         handle = self.engine.handle
 
-        def held(request: Request) -> Reply:
+        def held(request: Request, then: Any = None) -> Reply:
             assert release.wait(timeout=10), "the engine was never released"
-            return handle(request)
+            return handle(request, then)
 
         self.engine.handle = held  # type: ignore[method-assign]
         try:

@@ -24,7 +24,7 @@ from handlers.clock import FixedClock
 from handlers.values import Image, Ref, Reply
 from storage import inbox
 from storage.db import Database
-from storage.models import Chat, DigestSubscription, InboundUpdate, Report, Team
+from storage.models import Chat, Delivery, DigestSubscription, Outgoing, Report, Team
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 Obj = dict[str, Any]
@@ -54,14 +54,18 @@ class Bot:
         return adapter
 
     async def processed(self, update: Obj) -> None:
-        """Until the adapter has stored, handled and marked `update` done."""
+        """Until the adapter has stored, handled and marked `update` done, and the outbox has
+        sent what it answered."""
 
         def done() -> bool:
             with self.db.session() as session:
                 row = session.exec(
-                    select(InboundUpdate).where(InboundUpdate.update_id == update["update_id"])
+                    select(Delivery).where(Delivery.key == str(update["update_id"]))
                 ).first()
-                return row is not None and row.processed_at is not None
+                waiting = session.exec(
+                    select(Outgoing.id).where(col(Outgoing.sent_at).is_(None))
+                ).first()
+                return row is not None and row.done_at is not None and waiting is None
 
         await self.fake.wait_for(done, timeout=10)
 
@@ -102,7 +106,7 @@ def telegram_config(fake: FakeTelegram, **options: Any) -> Config:
 
 async def started(config: Config, db: Database, clock: FixedClock, **options: Any) -> Runtime:
     tuning = Tuning(retry_backoff=0.01, poll_timeout=1, **options)
-    app = build(config, clock=clock, db=db, adapters=True, tuning=tuning, defer=lambda *_: None)
+    app = build(config, clock=clock, db=db, adapters=True, tuning=tuning)
     runtime = Runtime(app)
     await runtime.start()
     return runtime
@@ -326,14 +330,14 @@ async def test_an_update_stored_before_a_crash_is_handled_after_restart(
     async def killed(*_args: Any) -> None:  # the process dies after storing, before handling
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(TelegramAdapter, "_process", killed)
+    monkeypatch.setattr(TelegramAdapter, "_handle", killed)
     first = await started(telegram_config(fake), db, clock)
     update = fake.push_message(bot.reporter_chat, bot.reporter, "/report 9 hộ")
 
     def stored_and_confirmed() -> bool:
         with db.session() as session:
             row = session.exec(
-                select(InboundUpdate).where(InboundUpdate.update_id == update["update_id"])
+                select(Delivery).where(Delivery.key == str(update["update_id"]))
             ).first()
         confirmed = any(
             c.params.get("offset", 0) > update["update_id"] for c in fake.calls_of("getUpdates")
@@ -344,7 +348,12 @@ async def test_an_update_stored_before_a_crash_is_handled_after_restart(
     await first.stop()
     assert bot.reports() == []  # Telegram will not send it again: only our inbox has it
     monkeypatch.undo()
-    second = await started(telegram_config(fake), db, clock)
+    other = telegram_config(fake)
+    other.server.instance = "another-host"  # not the dead one restarted: it waits for the lease
+    second = await started(other, db, clock)
+    await asyncio.sleep(0.3)
+    assert bot.reports() == []  # the dead instance's claim holds until its lease runs out…
+    clock.advance(timedelta(minutes=3))  # …and then another instance takes it
     try:
         await fake.wait_for(lambda: bot.reports())
         await fake.wait_for_message(bot.reporter_chat["id"], "✅ Đã ghi báo cáo #1.")
@@ -371,7 +380,7 @@ async def test_webhook_mode_checks_the_secret(
         assert await fake.post_webhook(url, update, "wrong") == 403
         assert await fake.post_webhook(url, update) == 403
         with db.session() as session:
-            assert session.exec(select(InboundUpdate)).all() == []
+            assert session.exec(select(Delivery)).all() == []
         assert await fake.post_webhook(url, update, SECRET) == 200
         await bot.processed(update)
         assert await fake.post_webhook(url, update, SECRET) == 200  # a retry: recorded once
@@ -453,7 +462,7 @@ async def test_an_update_the_database_could_not_take_is_fetched_again(
     await join(bot)
     store, failures = inbox.store, [RuntimeError("database is away")]
 
-    def flaky(*args: Any, **kwargs: Any) -> int:
+    def flaky(*args: Any, **kwargs: Any) -> list[int]:
         if failures:
             raise failures.pop()
         return store(*args, **kwargs)

@@ -98,6 +98,9 @@ def test_build_makes_the_enabled_adapters_and_routes_the_outbox_to_them(
     assert build(config, clock=clock, db=db).adapters == ()  # the shell and the CLI run none
     app = build(config, clock=clock, db=db, adapters=True)
     assert sorted(a.platform for a in app.adapters) == ["slack", "telegram"]
-    assert sorted(app.outbox.senders) == ["slack", "telegram"]
-    # The digest services send through that same outbox.
-    assert app.digests.outbox is app.outbox and app.reminders.outbox is app.outbox
+    assert sorted(app.senders.senders) == ["slack", "telegram"]
+    # Every adapter answers from the one outbox and takes deliveries from the one inbox…
+    assert sorted(app.outbox._answers) == ["slack", "telegram"]
+    assert sorted(app.inbox._handlers) == ["slack", "telegram:123"]
+    # …and the digest services send through the same routes.
+    assert app.digests.senders is app.senders and app.reminders.senders is app.senders

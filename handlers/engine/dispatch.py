@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlmodel import Session
 
 from handlers.clock import Clock
 from handlers.engine.command import CommandTable
@@ -22,6 +24,19 @@ from storage import queries
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+# Runs inside a command's transaction, just before it commits, with the reply.
+Then = Callable[[Session, Reply], None]
+
+
+class Unavailable(Exception):
+    """The database did not answer, so nothing of the command was stored."""
+
+
+def _unavailable(error: DBAPIError) -> bool:
+    # A lost connection, a server shutting down, SQLite's "database is locked" after its busy
+    # timeout: worth trying again later. A constraint or a bad query is not.
+    return error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError))
 
 
 class Engine:
@@ -39,24 +54,40 @@ class Engine:
         self.settings = settings
         self.table = table
 
-    def handle(self, request: Request) -> Reply:
+    def handle(self, request: Request, then: Then | None = None) -> Reply:
+        """Run one command. `then(session, reply)` runs in the command's transaction just
+        before it commits (the outbox writes the reply there); with it, a database that does
+        not answer raises `Unavailable` (the stored delivery is tried again later) instead of
+        giving the user an apology for something that will be done."""
         try:
             try:
-                return self._run(request)
+                return self._run(request, then)
             except IntegrityError:
                 # Another transaction won a race on a unique key (the same message delivered
                 # twice at once, two first contacts): run again and see what it stored.
-                return self._run(request)
+                return self._run(request, then)
+        except DBAPIError as error:
+            if then is not None and _unavailable(error):
+                raise Unavailable(str(error.orig or error)) from error
+            return self._apologise(request, then)
         except Exception:
-            error_id = secrets.token_hex(4)
-            log.exception("error %s handling /%s from %s", error_id, request.command, request.user)
-            tr = self.translator(request.language)
-            return Reply(
-                tr._(
-                    "Sorry, something went wrong (error {id}). Please try again later.", id=error_id
-                ),
-                is_error=True,
-            )
+            return self._apologise(request, then)
+
+    def _apologise(self, request: Request, then: Then | None) -> Reply:
+        error_id = secrets.token_hex(4)
+        log.exception("error %s handling /%s from %s", error_id, request.command, request.user)
+        tr = self.translator(request.language)
+        reply = Reply(
+            tr._("Sorry, something went wrong (error {id}). Please try again later.", id=error_id),
+            is_error=True,
+        )
+        if then is not None:
+            try:
+                with self.db.session() as session:
+                    then(session, reply)
+            except DBAPIError as error:
+                raise Unavailable(str(error.orig or error)) from error
+        return reply
 
     def move_chat(self, old: Ref, new: Ref) -> None:
         """The platform gave a chat a new id (a Telegram group became a supergroup): its
@@ -69,7 +100,7 @@ class Engine:
         lang = language if language in LANGUAGES else self.settings.default_language
         return self.catalogs.translator(lang)
 
-    def _run(self, request: Request) -> Reply:
+    def _run(self, request: Request, then: Then | None) -> Reply:
         with self.db.session() as session:
             now = self.clock.now()
             account = queries.get_or_create_account(session, request.user, request.user_name, now)
@@ -82,9 +113,12 @@ class Engine:
                 # Nothing of a refused or malformed command is kept; the account and chat
                 # rows (outside the savepoint) are.
                 with session.begin_nested():
-                    return self._dispatch(ctx)
+                    reply = self._dispatch(ctx)
             except UserError as error:
-                return error_reply(tr, error)
+                reply = error_reply(tr, error)
+            if then is not None:
+                then(session, reply)
+            return reply
 
     def _dispatch(self, ctx: Ctx) -> Reply:
         name = ctx.request.command.lower()

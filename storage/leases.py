@@ -1,0 +1,76 @@
+"""Claiming rows with a lease, shared by the inbox and the outbox: any number of instances may
+claim at once and each row goes to one of them. On PostgreSQL the candidates are locked with
+`FOR UPDATE SKIP LOCKED`; on SQLite the write lock `BEGIN IMMEDIATE` takes serialises claimers.
+Only the oldest open row of each group (a chat) is a candidate, so a group's rows are worked
+one at a time and in order across instances. A lease that runs out (its instance died) frees
+the row for another."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, SQLModel, col, select
+
+
+def claim(
+    session: Session,
+    model: Any,
+    *,
+    open_column: str,
+    group: Sequence[str],
+    where: Sequence[ColumnElement[bool]],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[int]:
+    """Ids of the rows of `model` claimed for `owner` until `now + lease`: open (`open_column`
+    is NULL), matching `where`, free (no live lease), and each the oldest open row of its
+    `group` columns."""
+    earlier = aliased(model)
+    is_open = col(getattr(model, open_column)).is_(None)
+    free = or_(col(model.lease_until).is_(None), col(model.lease_until) < now)
+    head_of_group = ~exists().where(
+        and_(
+            col(getattr(earlier, open_column)).is_(None),
+            *(getattr(earlier, name) == getattr(model, name) for name in group),
+            col(earlier.id) < model.id,
+        )
+    )
+    candidates = (
+        select(model.id).where(is_open, free, head_of_group, *where).order_by(model.id).limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.exec(candidates).all())
+    if not ids:
+        return []
+    session.exec(
+        update(model)  # type: ignore[call-overload]
+        .where(col(model.id).in_(ids), free)
+        .values(lease_owner=owner, lease_until=now + lease, attempts=model.attempts + 1)
+    )
+    return sorted(
+        session.exec(
+            select(model.id).where(col(model.id).in_(ids), model.lease_owner == owner)
+        ).all()
+    )
+
+
+def release_owner(session: Session, model: Any, owner: str, *, open_column: str) -> None:
+    """Free every open row `owner` holds: called by a process that takes that name at start,
+    so what its predecessor (killed) held is taken again at once instead of after its lease."""
+    session.exec(
+        update(model)  # type: ignore[call-overload]
+        .where(model.lease_owner == owner, col(getattr(model, open_column)).is_(None))
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+def rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> list[Any]:
+    found = session.exec(select(model).where(col(model.id).in_(ids))).all()  # type: ignore[attr-defined]
+    return sorted(found, key=lambda row: row.id)

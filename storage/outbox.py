@@ -1,0 +1,87 @@
+"""The outbox: messages to send, written in the same transaction as what they report, claimed
+with a lease (storage/leases.py), marked sent. Messages to one target go out in order."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col
+
+from storage import leases
+from storage.models import Outgoing
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    platform: str
+    target: str
+    payload: str
+    attempts: int  # including this claim
+
+
+def add(session: Session, platform: str, target: str, payload: str, now: datetime) -> int:
+    row = Outgoing(
+        platform=platform, target=target, payload=payload, created_at=now, not_before=now
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def claim(
+    session: Session,
+    platforms: Collection[str],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 100,
+) -> list[Claimed]:
+    ids = leases.claim(
+        session,
+        Outgoing,
+        open_column="sent_at",
+        group=("platform", "target"),
+        where=(col(Outgoing.platform).in_(platforms), col(Outgoing.not_before) <= now),
+        owner=owner,
+        now=now,
+        lease=lease,
+        limit=limit,
+    )
+    return [
+        Claimed(r.id, r.platform, r.target, r.payload, r.attempts)
+        for r in leases.rows(session, Outgoing, ids)
+    ]
+
+
+def release_owner(session: Session, owner: str) -> None:
+    leases.release_owner(session, Outgoing, owner, open_column="sent_at")
+
+
+def finish(
+    session: Session, outgoing_id: int, status: str, now: datetime, error: str | None = None
+) -> None:
+    """`sent`, or `failed` for good (the chat refuses the bot; too many attempts)."""
+    session.exec(
+        update(Outgoing)  # type: ignore[call-overload]
+        .where(col(Outgoing.id) == outgoing_id)
+        .values(status=status, sent_at=now, lease_until=None, error=error[:500] if error else None)
+    )
+
+
+def retry(session: Session, outgoing_id: int, at: datetime, error: str) -> None:
+    session.exec(
+        update(Outgoing)  # type: ignore[call-overload]
+        .where(col(Outgoing.id) == outgoing_id)
+        .values(not_before=at, lease_until=None, lease_owner=None, error=error[:500])
+    )
+
+
+def prune(session: Session, sent_before: datetime) -> None:
+    session.exec(
+        delete(Outgoing).where(col(Outgoing.sent_at) < sent_before)  # type: ignore[call-overload]
+    )
