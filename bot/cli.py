@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,7 +12,7 @@ import typer
 
 from bot import app as wiring
 from bot.config import Config, ConfigError, load_config
-from bot.shell import Shell
+from bot.shell import Shell, line_editing
 from handlers.values import Attachment, Ref, Reply, Request
 
 cli = typer.Typer(
@@ -72,25 +73,31 @@ def shell(
     interactive = sys.stdin.isatty()
 
     def readline(prompt: str) -> str | None:
-        if interactive:
+        if not interactive:
+            line = sys.stdin.readline()
+            return line.rstrip("\n") if line else None
+        while True:
             try:
                 return input(prompt)
-            except EOFError:
+            except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in bash
+                typer.echo()
+            except EOFError:  # Ctrl-D leaves, on a line of its own
+                typer.echo()
                 return None
-        line = sys.stdin.readline()
-        return line.rstrip("\n") if line else None
 
     if interactive:
         typer.echo("tiendo shell — /help for commands, :help for the shell, :quit to leave.")
-    Shell(
-        app.engine,
-        app.config.files.dir,
-        sys.stdout,
-        readline,
-        user=user,
-        chat="@" + user,
-        echo=not interactive,
-    ).run()
+    # The typed lines are kept in the home folder, as ~/.bash_history is.
+    with line_editing(Path.home() / ".tiendo_history") if interactive else nullcontext():
+        Shell(
+            app.engine,
+            app.config.files.dir,
+            sys.stdout,
+            readline,
+            user=user,
+            chat="@" + user,
+            echo=not interactive,
+        ).run()
 
 
 @cli.command()

@@ -2,29 +2,55 @@
 
 Commands are typed as in Telegram. Lines starting with `:` steer the local chat (SPEC §6):
 `:as <name>`, `:in <chat>` (`#name` is a group), `:attach <path>`, `:tap <n>`, `:quit`.
-Images and files in replies are written to a folder and their paths printed."""
+Images and files in replies are written to a folder and their paths printed. At a terminal,
+`line_editing` gives the prompt arrow keys, Ctrl-R and a history kept between sessions."""
 
 from __future__ import annotations
 
 import mimetypes
 import shlex
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Final, TextIO
 
 from handlers.engine.dispatch import Engine
 from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Button, Form, FormField, Ref, Reply, Request
 
 Readline = Callable[[str], str | None]  # prompt → the next line, or None at the end of input
+HISTORY_LENGTH: Final = 1000  # lines kept in the history file
 
 HELP = (
     "Commands are typed as in Telegram: /help, /report 12 hộ …\n"
     ":as <name>  act as another local user     :in <chat>  move to a chat (#name = a group)\n"
     ":attach <path>  attach a file to the next command   :tap <n>  press button n   :quit"
 )
+
+
+@contextmanager
+def line_editing(history: Path, length: int = HISTORY_LENGTH) -> Iterator[bool]:
+    """Line editing for `input()` at a terminal, through the standard library's readline: arrow
+    keys, Ctrl-R, and the last `length` lines of earlier sessions from `history`, saved again
+    on the way out. Where readline is missing (Windows) typing works as before. Yields whether
+    editing is on. Imported here, not at the top: importing readline changes how every
+    `input()` of the process behaves."""
+    try:
+        import readline
+    except ImportError:
+        yield False
+        return
+    readline.clear_history()  # the file's lines, not those of an earlier shell in this process
+    readline.set_history_length(length)
+    with suppress(OSError):  # a first session has no file yet
+        readline.read_history_file(history)
+    try:
+        yield True
+    finally:
+        with suppress(OSError):  # an unwritable home loses the history, not the exit
+            readline.write_history_file(history)
 
 
 @dataclass

@@ -3,13 +3,14 @@ needs, and where the current rate leads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Final
 
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
+from matplotlib.text import Annotation
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from charts.data import Trend
@@ -35,6 +36,9 @@ from charts.style import (
 
 HEIGHT_IN: Final = 6.6
 AXES_WIDTH_PT: Final = 320.0  # about what the value tick labels leave of the width
+TICK_SPACE_PT: Final = 16.0  # clear space between two date labels
+TOTAL_OFFSET_PT: Final = 8.0  # today's total from its point
+CLEARANCE_PT: Final = 3.0  # between a label and a line: the line's width and a little air
 # Styles differ in dash pattern as well as colour, so the lines stay apart in greyscale and for
 # colour-blind readers: target dashed, pace dash-dot, projection dotted.
 DONE_STYLE: Final = {"color": OKABE_ITO["blue"], "linestyle": "-", "linewidth": 3.5}
@@ -44,20 +48,18 @@ PROJECTION_STYLE: Final = {"color": OKABE_ITO["orange"], "linestyle": ":", "line
 TODAY_STYLE: Final = {"color": MUTED, "linestyle": "-", "linewidth": 1.5}
 
 
-def _day(x: float) -> date:
-    return date.fromordinal(round(x))
-
-
 def trend_figure(
     trend: Trend,
     *,
     title: str,
     legend: Mapping[str, str],
     date_fmt: Callable[[date], str],
+    full_date_fmt: Callable[[date], str] | None = None,
     empty_text: str = "—",
 ) -> Figure:
     """`legend` names the lines drawn, by key: "done", "target" (when there is one), "pace"
-    (target and deadline), "projection" (when given), "today"."""
+    (target and deadline), "projection" (when given), "today". `date_fmt` writes a date without
+    its year, `full_date_fmt` with it, for an axis that spans more than one year."""
     if len(trend.days) != len(trend.cumulative):
         raise ValueError("days and cumulative differ in length")
     if not trend.days:
@@ -95,14 +97,18 @@ def trend_figure(
         done_line.set_marker("o")
         done_line.set_markersize(9)
     keep("done", done_line)
+    # Today's total sits beside the end of the line, on whichever side has room; the target's
+    # label at the other end of its line, so on a first day the two do not start at one point.
+    left_half = today - start <= (end - start) / 2
     if trend.target is not None:
         keep("target", ax.axhline(trend.target, **TARGET_STYLE, zorder=2))
         ax.annotate(
             literal(clean(fmt(trend.target))),
-            (start, trend.target),
-            xytext=(4, 4),
+            (end if left_half else start, trend.target),
+            xytext=(-4 if left_half else 4, 4),
             textcoords="offset points",
             fontproperties=font(),
+            ha="right" if left_half else "left",
             va="bottom",
         )
         if deadline is not None and deadline > start:
@@ -114,12 +120,10 @@ def trend_figure(
         keep("projection", projected)
     keep("today", ax.axvline(today, **TODAY_STYLE, zorder=1))
 
-    # Today's total sits beside the end of the line, on whichever side has room.
-    left_half = today - start <= (end - start) / 2
-    ax.annotate(
+    total = ax.annotate(
         literal(clean(fmt(now))),
         (today, now),
-        xytext=(8 if left_half else -8, 8),
+        xytext=(TOTAL_OFFSET_PT if left_half else -TOTAL_OFFSET_PT, TOTAL_OFFSET_PT),
         textcoords="offset points",
         fontproperties=font(bold=True),
         color=DONE_STYLE["color"],
@@ -135,16 +139,12 @@ def trend_figure(
     lo, hi = (start - 1, start + 1) if end == start else (start - air, end + air)
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, top * 1.15)
-    # Dates that mean something rather than evenly spaced ones, the more important first, each
-    # dropped where its label would collide with one already there: the start, the deadline,
-    # today, and the end of the projection.
-    gap = (text_width(clean(date_fmt(trend.days[-1])), font()) + 16) / AXES_WIDTH_PT
-    ticks: list[int] = []
-    for x in (start, *([] if deadline is None else [deadline]), today, end):
-        if all(abs(x - tick) >= gap * (hi - lo) for tick in ticks):
-            ticks.append(x)
+    # Dates that mean something rather than evenly spaced ones, the more important first: the
+    # start, the deadline, today, and the end of the projection.
+    candidates = (start, *([] if deadline is None else [deadline]), today, end)
+    ticks = _date_ticks(candidates, AXES_WIDTH_PT / (hi - lo), date_fmt, full_date_fmt)
     ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: literal(clean(date_fmt(_day(x))))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: literal(ticks.get(round(x), ""))))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: literal(clean(fmt(y)))))
     ax.tick_params(labelsize=TEXT_SIZE, labelfontfamily=FONT_FAMILY, length=4)
@@ -162,7 +162,70 @@ def trend_figure(
         prop=font(),
         handlelength=2.6,
     )
+    if trend.target is not None:
+        _clear_the_target_line(fig, total, trend.target)
     return fig
+
+
+def _clear_the_target_line(fig: Figure, total: Annotation, target: float) -> None:
+    """Just under the target, today's total would sit on the target line. Right of its point it
+    goes under the point instead (the line so far comes from the left); left of it, where the
+    line so far rises to the point, it is lifted clear above the target line. Only the laid-out
+    figure knows how tall a label is in data units."""
+    fig.draw_without_rendering()
+    ax, box = total.axes, total.get_window_extent()
+    assert ax is not None
+    pixels = fig.dpi / 72
+    line = ax.transData.transform((0, target))[1]
+    clear = CLEARANCE_PT * pixels
+    if not box.y0 - clear < line < box.y1 + clear:
+        return
+    dx, dy = total.xyann
+    under = ax.transData.transform(total.xy)[1] - TOTAL_OFFSET_PT * pixels - box.height
+    if dx > 0 and under >= ax.get_window_extent().y0:
+        total.set_verticalalignment("top")
+        total.xyann = (dx, -TOTAL_OFFSET_PT)
+    else:
+        total.xyann = (dx, dy + (line + clear - box.y0) / pixels)
+
+
+def _tick_labels(
+    days: Sequence[date], short: Callable[[date], str], full: Callable[[date], str] | None
+) -> list[str]:
+    """Sorted dates as tick labels: without the year (the title dates today), except where they
+    span more than one year, on the first and on the first of each new year."""
+    spans = full is not None and days[0].year != days[-1].year
+    return [
+        clean(
+            full(day) if full and spans and (n == 0 or day.year != days[n - 1].year) else short(day)
+        )
+        for n, day in enumerate(days)
+    ]
+
+
+def _date_ticks(
+    candidates: Sequence[int],
+    pt_per_day: float,
+    short: Callable[[date], str],
+    full: Callable[[date], str] | None,
+) -> dict[int, str]:
+    """The candidate days (ordinals, the more important first) that fit, with their labels: each
+    is dropped where a label would come too close to its neighbour's. Adding one can give
+    another its year, so every pair is measured again."""
+    kept: list[int] = []
+    for x in candidates:
+        trial = sorted({*kept, x})
+        widths = [text_width(label, font()) for label in _tick_labels(_days(trial), short, full)]
+        if all(
+            (b - a) * pt_per_day >= (wa + wb) / 2 + TICK_SPACE_PT
+            for a, b, wa, wb in zip(trial, trial[1:], widths, widths[1:], strict=False)
+        ):
+            kept = trial
+    return dict(zip(kept, _tick_labels(_days(kept), short, full), strict=True))
+
+
+def _days(ordinals: Sequence[int]) -> list[date]:
+    return [date.fromordinal(x) for x in ordinals]
 
 
 def trend_chart(
@@ -171,8 +234,16 @@ def trend_chart(
     title: str,
     legend: Mapping[str, str],
     date_fmt: Callable[[date], str],
+    full_date_fmt: Callable[[date], str] | None = None,
     empty_text: str = "—",
 ) -> bytes:
     return render(
-        trend_figure(trend, title=title, legend=legend, date_fmt=date_fmt, empty_text=empty_text)
+        trend_figure(
+            trend,
+            title=title,
+            legend=legend,
+            date_fmt=date_fmt,
+            full_date_fmt=full_date_fmt,
+            empty_text=empty_text,
+        )
     )

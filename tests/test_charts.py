@@ -221,6 +221,64 @@ def test_trend_partial_data(kwargs: dict[str, object]) -> None:
     assert trend_chart(data, title="Xu hướng", legend=LEGEND, date_fmt=tick).startswith(PNG)
 
 
+def label(fig: Figure, text: str) -> Text:
+    (found,) = [t for t in axes(fig).texts if t.get_text() == text]
+    return found
+
+
+@pytest.mark.parametrize("deadline", [DEADLINE, None])
+@pytest.mark.parametrize("first_day", [50, 1900, 2050])  # far under, just under, over the target
+def test_on_the_first_day_the_total_and_the_target_are_labelled_apart(
+    deadline: date | None, first_day: float
+) -> None:
+    data = trend(1, per_day=first_day, deadline=deadline, projection=False)
+    fig = trend_figure(data, title="Xu hướng", legend=LEGEND, date_fmt=tick)
+    fig.draw_without_rendering()
+    total = label(fig, households(first_day)).get_window_extent()
+    target = label(fig, "2.000 hộ").get_window_extent()
+    assert not total.overlaps(target)
+    line = axes(fig).transData.transform((0, 2000))[1]
+    assert not total.y0 < line < total.y1  # nor does the total sit on the target line
+
+
+@pytest.mark.parametrize("days", [10, 50])  # today's total right of its point, then left of it
+def test_a_total_just_under_the_target_keeps_off_the_target_line(days: int) -> None:
+    fig = trend_figure(trend(days, per_day=1950 / days), title="T", legend=LEGEND, date_fmt=tick)
+    fig.draw_without_rendering()
+    total = label(fig, "1.950 hộ").get_window_extent()
+    line = axes(fig).transData.transform((0, 2000))[1]
+    assert total.y1 < line or total.y0 > line
+    assert not total.overlaps(label(fig, "2.000 hộ").get_window_extent())
+
+
+def full_tick(day: date) -> str:
+    return f"ngày {day:%d/%m/%Y}"
+
+
+def date_ticks(data: Trend) -> list[str]:
+    fig = trend_figure(data, title="T", legend=LEGEND, date_fmt=tick, full_date_fmt=full_tick)
+    fig.draw_without_rendering()
+    return [t.get_text() for t in axes(fig).get_xticklabels() if t.get_text()]
+
+
+def test_the_time_axis_gives_the_year_where_it_crosses_one() -> None:
+    start, today, deadline = date(2025, 10, 1), date(2026, 1, 20), date(2026, 4, 30)
+    history = [start + timedelta(days=n) for n in range((today - start).days + 1)]
+    data = Trend(
+        "Hộ", history, [10.0 * (n + 1) for n in range(len(history))], 2000, deadline, [], households
+    )
+    # The first date and the first of the new year carry it; later dates of that year do not.
+    assert date_ticks(data) == ["ngày 01/10/2025", "ngày 20/01/2026", "ngày 30/04"]
+    # A first day whose deadline is next year: both ends.
+    first = Trend("Hộ", [start], [12.0], 2000, deadline, [], households)
+    assert date_ticks(first) == ["ngày 01/10/2025", "ngày 30/04/2026"]
+
+
+def test_within_one_year_the_time_axis_leaves_the_year_to_the_title() -> None:
+    assert date_ticks(trend()) == ["ngày 01/03", "ngày 30/04"]
+    assert date_ticks(trend(1, deadline=None, projection=False)) == ["ngày 01/03"]
+
+
 def test_trend_without_history_says_so() -> None:
     empty = Trend("Hộ", [], [], 100, None, [], households)
     fig = trend_figure(empty, title="Xu hướng", legend=LEGEND, date_fmt=tick, empty_text="Trống")

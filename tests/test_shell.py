@@ -1,16 +1,22 @@
 """The command engine through the shell adapter: scripted sessions, asserting on the transcript
-a user reads and on what is stored."""
+a user reads and on what is stored; and at a real terminal, the line editing a user expects."""
 
 from __future__ import annotations
 
 import io
+import os
+import re
+import select as selectors
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from bot.shell import Shell
+from bot.shell import Shell, line_editing
 from handlers.engine.dispatch import Engine
 from storage import reports
 from storage.db import Database
@@ -241,3 +247,98 @@ def test_report_lines_as_people_write_them(shell_db: Engine, tmp_path: Path, db:
         ({"households": 3}, 9, "nhà ông Ba đồng ý"),
         ({"vnd": 1_300_000_000}, 10, None),
     ]
+
+
+# --- at a terminal --------------------------------------------------------------------------
+
+NO_READLINE = "no readline module in this Python (e.g. Windows): the shell reads plain lines"
+ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")  # cursor moves, modes, returns
+
+
+class Terminal:
+    """`tiendo shell` on a pseudo-terminal, read as a person would see it, without escapes."""
+
+    def __init__(self, home: Path) -> None:
+        self.controller, terminal = os.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from bot.cli import main; main()", "shell"],
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            cwd=home,  # its tiendo.db and files, and its home for the history
+            env={**os.environ, "HOME": str(home), "TERM": "xterm"},
+            start_new_session=True,  # the terminal is its controlling terminal
+        )
+        os.close(terminal)
+        self.seen = b""
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.controller, keys)
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> str:
+        """The screen so far, once `text` is on it `count` times."""
+        deadline = time.monotonic() + timeout
+        while self.screen().count(text) < count:
+            left = deadline - time.monotonic()
+            ready, _, _ = selectors.select([self.controller], [], [], max(left, 0))
+            if not ready:
+                pytest.fail(f"no {text!r} × {count} on the terminal:\n{self.screen()}")
+            try:
+                self.seen += os.read(self.controller, 4096)
+            except OSError:  # the shell has gone: nothing more will come
+                pytest.fail(f"the shell ended before {text!r}:\n{self.screen()}")
+        return self.screen()
+
+    def screen(self) -> str:
+        return ESCAPES.sub(b"", self.seen).decode("utf-8", "replace")
+
+    def close(self) -> int:
+        code = self.process.wait(timeout=30)
+        os.close(self.controller)
+        return code
+
+
+def test_at_a_terminal_the_up_arrow_recalls_the_last_line(tmp_path: Path) -> None:
+    pytest.importorskip("readline", reason=NO_READLINE)
+    shell = Terminal(tmp_path)
+    try:
+        shell.wait_for("admin> ")
+        shell.type(b"/lang en\r")
+        shell.wait_for("admin> ", count=2)
+        shell.type(b"\x1b[A")  # Up: the line comes back, to edit or to send again
+        shell.wait_for("/lang en", count=2)
+        shell.type(b"\r")
+        screen = shell.wait_for("admin> ", count=3)
+        shell.type(b":quit\r")
+        assert shell.close() == 0
+    finally:
+        if shell.process.poll() is None:
+            shell.process.kill()
+    assert screen.count("I will speak English with you.") == 2, screen
+    # The lines outlive the session, for the next one's Up arrow and Ctrl-R (a line sent again
+    # is kept once).
+    history = (tmp_path / ".tiendo_history").read_text("utf-8").splitlines()
+    assert history[-2:] == ["/lang en", ":quit"]
+
+
+def test_the_history_is_bounded_and_read_back(tmp_path: Path) -> None:
+    readline = pytest.importorskip("readline", reason=NO_READLINE)
+    history = tmp_path / "history"
+    with line_editing(history, length=5) as editing:
+        assert editing
+        for n in range(8):
+            readline.add_history(f"/report {n} hộ")
+    with line_editing(history, length=5):
+        kept = [
+            readline.get_history_item(i + 1) for i in range(readline.get_current_history_length())
+        ]
+    assert kept == [f"/report {n} hộ" for n in range(3, 8)]
+
+
+def test_without_readline_typing_works_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "readline", None)  # as where it is not built: ImportError
+    with line_editing(tmp_path / "history") as editing:
+        assert not editing
+    assert not (tmp_path / "history").exists()

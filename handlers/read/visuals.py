@@ -106,6 +106,7 @@ def trend_chart(
         title=title,
         legend=legend,
         date_fmt=tr.short_date,
+        full_date_fmt=tr.date,
         empty_text=tr._("The campaign has not started yet."),
     )
     return Chart(f"trend-{campaign.code}-{metric.key}-{today.isoformat()}.png", title, figure)
