@@ -8,11 +8,12 @@ is released and tried again, and the user is not asked to send anything twice.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.engine.dispatch import Unavailable
 from storage import inbox
@@ -28,19 +29,14 @@ RETRY = timedelta(seconds=2)  # after the database failed us
 POLL = 1.0  # seconds between looks for work other instances stored (webhooks behind a balancer)
 GIVE_UP_AFTER = 5  # claims: a delivery that crashes its instance every time is set aside
 KEEP = timedelta(days=8)  # Telegram may reuse update ids after a week of silence
-PRUNE_EVERY = timedelta(hours=1)
 
 
-class Inbox:
+class Inbox(Worker):
+    name = "inbox"
+
     def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float = POLL) -> None:
-        self.db = db
-        self.clock = clock
-        self.owner = owner
-        self.poll = poll
+        super().__init__(db, clock, owner, poll=poll)
         self._handlers: dict[str, Handle] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._pruned: datetime | None = None
 
     def serve(self, source: str, handle: Handle) -> None:
         """Deliveries of `source` (e.g. "telegram:<bot id>") go to `handle`."""
@@ -62,91 +58,41 @@ class Inbox:
     ) -> list[int]:
         stored = await asyncio.to_thread(self.store, source, items, claim=claim)
         if not claim:
-            self._wake.set()
+            self.wake()
         return stored
 
     async def release(self, delivery_id: int) -> None:
-        """A delivery claimed at storing that could not be handled: any instance takes it."""
-        await self._release(delivery_id)
+        """Not handled yet (the database failed us): any instance takes it again shortly."""
+        await self._update(inbox.release, delivery_id, self.clock.now() + RETRY)
+        self.wake()
 
     # --- working ------------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Take back what a killed predecessor of the same name held, then work."""
-        try:
-            await asyncio.to_thread(self._release_mine)
-        except Exception as error:  # the database is away: those leases run out instead
-            log.warning("%s: could not take back earlier claims: %s", self.owner, error)
-        if self._handlers and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="inbox")
+    def _has_work(self) -> bool:
+        return bool(self._handlers)
 
-    def _release_mine(self) -> None:
-        with self.db.session() as session:
-            inbox.release_owner(session, self.owner)
+    def _claim_rows(self, session: Any, now: datetime) -> list[Claimed]:
+        return inbox.claim(session, list(self._handlers), self.owner, now, LEASE)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    def _prune(self, session: Any, now: datetime) -> None:
+        inbox.prune(session, now - KEEP)
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                claimed = await asyncio.to_thread(self._claim)
-            except Exception as error:  # the database is away: what is stored waits for it
-                log.warning("inbox: cannot claim deliveries (%s); again in %ss", error, RETRY)
-                await asyncio.sleep(RETRY.total_seconds())
-                continue
-            if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll)
-                continue
-            await asyncio.gather(*(self._handle(delivery) for delivery in claimed))
+    def _release_owner(self, session: Any) -> None:
+        inbox.release_owner(session, self.owner)
 
-    def _claim(self) -> list[Claimed]:
-        with self.db.session() as session:
-            now = self.clock.now()
-            if self._pruned is None or now - self._pruned > PRUNE_EVERY:
-                inbox.prune(session, now - KEEP)
-                self._pruned = now
-            return inbox.claim(session, list(self._handlers), self.owner, now, LEASE)
-
-    async def _handle(self, delivery: Claimed) -> None:
-        if delivery.attempts > GIVE_UP_AFTER:
-            log.error("delivery %s crashed %d times; set aside", delivery.id, GIVE_UP_AFTER)
-            await self._finish(delivery, "set aside after repeated crashes")
+    async def _work(self, item: Claimed) -> None:
+        if item.attempts > GIVE_UP_AFTER:
+            log.error("delivery %s crashed %d times; set aside", item.id, GIVE_UP_AFTER)
+            await self._update(inbox.done, item.id, self.clock.now(), "set aside after crashes")
             return
         try:
-            await self._handlers[delivery.source](delivery)
+            await self._handlers[item.source](item)
         except Unavailable as error:
-            log.warning("delivery %s waits for the database: %s", delivery.id, error)
-            await self._release(delivery.id)
+            log.warning("delivery %s waits for the database: %s", item.id, error)
+            await self.release(item.id)
             return
         except Exception as error:  # an adapter bug: logged, and the chat is not blocked
-            log.exception("delivery %s failed", delivery.id)
-            await self._finish(delivery, repr(error))
+            log.exception("delivery %s failed", item.id)
+            await self._update(inbox.done, item.id, self.clock.now(), repr(error))
             return
-        await self._finish(delivery, None)  # a no-op when its command marked it already
-
-    async def _finish(self, delivery: Claimed, error: str | None) -> None:
-        def write() -> None:
-            with self.db.session() as session:
-                inbox.done(session, delivery.id, self.clock.now(), error)
-
-        try:
-            await asyncio.to_thread(write)
-        except Exception as failure:  # its lease runs out and it is handled again
-            log.warning("delivery %s not marked done: %s", delivery.id, failure)
-
-    async def _release(self, delivery_id: int) -> None:
-        def write() -> None:
-            with self.db.session() as session:
-                inbox.release(session, delivery_id, self.clock.now() + RETRY)
-
-        try:
-            await asyncio.to_thread(write)
-        except Exception as failure:  # the lease runs out instead
-            log.warning("delivery %s not released: %s", delivery_id, failure)
-        self._wake.set()
+        # A no-op when its command marked it already, in the command's own transaction.
+        await self._update(inbox.done, item.id, self.clock.now(), None)

@@ -5,8 +5,6 @@ one in flight when an instance dies can go out twice."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -14,6 +12,7 @@ from typing import Any
 
 from bot import wire
 from bot.delivery import ChatUnavailable
+from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.engine.dispatch import Then
 from handlers.values import Ref, Reply
@@ -30,19 +29,14 @@ LEASE = timedelta(minutes=2)
 POLL = 1.0  # seconds between looks for replies other instances wrote
 RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2))
 KEEP = timedelta(days=2)
-PRUNE_EVERY = timedelta(hours=1)
 
 
-class Outbox:
+class Outbox(Worker):
+    name = "outbox"
+
     def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float = POLL) -> None:
-        self.db = db
-        self.clock = clock
-        self.owner = owner
-        self.poll = poll
+        super().__init__(db, clock, owner, poll=poll)
         self._answers: dict[str, Answer] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._pruned: datetime | None = None
 
     def serve(self, platform: str, answer: Answer) -> None:
         self._answers[platform] = answer
@@ -68,60 +62,26 @@ class Outbox:
 
         return write
 
-    def wake(self) -> None:
-        self._wake.set()
-
     # --- working ------------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Take back what a killed predecessor of the same name held, then work."""
-        try:
-            await asyncio.to_thread(self._release_mine)
-        except Exception as error:  # the database is away: those leases run out instead
-            log.warning("%s: could not take back earlier claims: %s", self.owner, error)
-        if self._answers and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox")
+    def _has_work(self) -> bool:
+        return bool(self._answers)
 
-    def _release_mine(self) -> None:
-        with self.db.session() as session:
-            outbox.release_owner(session, self.owner)
+    def _claim_rows(self, session: Any, now: datetime) -> list[Claimed]:
+        return outbox.claim(session, list(self._answers), self.owner, now, LEASE)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    def _prune(self, session: Any, now: datetime) -> None:
+        outbox.prune(session, now - KEEP)
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                claimed = await asyncio.to_thread(self._claim)
-            except Exception as error:  # the database is away: the replies wait in it
-                log.warning("outbox: cannot claim replies (%s); again in 2s", error)
-                await asyncio.sleep(2)
-                continue
-            if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll)
-                continue
-            await asyncio.gather(*(self._send(item) for item in claimed))
+    def _release_owner(self, session: Any) -> None:
+        outbox.release_owner(session, self.owner)
 
-    def _claim(self) -> list[Claimed]:
-        with self.db.session() as session:
-            now = self.clock.now()
-            if self._pruned is None or now - self._pruned > PRUNE_EVERY:
-                outbox.prune(session, now - KEEP)
-                self._pruned = now
-            return outbox.claim(session, list(self._answers), self.owner, now, LEASE)
-
-    async def _send(self, item: Claimed) -> None:
+    async def _work(self, item: Claimed) -> None:
         reply, hints = wire.loads(item.payload)
         try:
             await self._answers[item.platform](Ref.parse(item.target), reply, hints)
         except ChatUnavailable as error:  # blocked, removed, gone: trying again cannot help
             log.info("reply %s to %s not deliverable: %s", item.id, item.target, error)
-            await self._write(outbox.finish, item.id, "failed", self.clock.now(), str(error))
+            await self._update(outbox.finish, item.id, "failed", self.clock.now(), str(error))
             return
         except Exception as error:  # the platform or the network failed us
             attempt = item.attempts - 1
@@ -130,18 +90,8 @@ class Outbox:
             )
             if attempt < len(RETRY_DELAYS):
                 at = self.clock.now() + RETRY_DELAYS[attempt]
-                await self._write(outbox.retry, item.id, at, repr(error))
+                await self._update(outbox.retry, item.id, at, repr(error))
             else:
-                await self._write(outbox.finish, item.id, "failed", self.clock.now(), repr(error))
+                await self._update(outbox.finish, item.id, "failed", self.clock.now(), repr(error))
             return
-        await self._write(outbox.finish, item.id, "sent", self.clock.now())
-
-    async def _write(self, change: Callable[..., None], *args: Any) -> None:
-        def write() -> None:
-            with self.db.session() as session:
-                change(session, *args)
-
-        try:
-            await asyncio.to_thread(write)
-        except Exception as error:  # the lease runs out; at worst the reply goes twice
-            log.warning("outbox row %s not updated: %s", args[0], error)
+        await self._update(outbox.finish, item.id, "sent", self.clock.now())

@@ -105,7 +105,7 @@ def telegram_config(fake: FakeTelegram, **options: Any) -> Config:
 
 
 async def started(config: Config, db: Database, clock: FixedClock, **options: Any) -> Runtime:
-    tuning = Tuning(retry_backoff=0.01, poll_timeout=1, **options)
+    tuning = Tuning(retry_backoff=0.01, poll_timeout=1, worker_poll=0.05, **options)
     app = build(config, clock=clock, db=db, adapters=True, tuning=tuning)
     runtime = Runtime(app)
     await runtime.start()
@@ -327,7 +327,7 @@ async def test_an_update_stored_before_a_crash_is_handled_after_restart(
     await join(bot)
     await bot.runtime.stop()
 
-    async def killed(*_args: Any) -> None:  # the process dies after storing, before handling
+    async def killed(*_args: Any) -> None:  # dies after storing and claiming, before handling
         await asyncio.Event().wait()
 
     monkeypatch.setattr(TelegramAdapter, "_handle", killed)
@@ -342,7 +342,7 @@ async def test_an_update_stored_before_a_crash_is_handled_after_restart(
         confirmed = any(
             c.params.get("offset", 0) > update["update_id"] for c in fake.calls_of("getUpdates")
         )
-        return row is not None and confirmed
+        return row is not None and row.lease_owner is not None and confirmed
 
     await fake.wait_for(stored_and_confirmed)
     await first.stop()

@@ -1,0 +1,107 @@
+"""The loop the inbox and the outbox share: claim a batch of rows with a lease, work them
+concurrently, and when there is nothing, wait to be woken (new work here) or for the poll
+interval (work another instance stored). At start, what a killed predecessor of the same name
+held is taken back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from handlers.clock import Clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+RETRY_CLAIM = 2.0  # seconds: the database did not answer a claim
+PRUNE_EVERY = timedelta(hours=1)
+
+
+class Worker(ABC):
+    name = "worker"
+
+    def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float) -> None:
+        self.db = db
+        self.clock = clock
+        self.owner = owner
+        self.poll = poll
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._pruned: datetime | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @abstractmethod
+    def _has_work(self) -> bool:
+        """Whether anything is registered to work for."""
+
+    @abstractmethod
+    def _claim_rows(self, session: Any, now: datetime) -> Sequence[Any]: ...
+
+    @abstractmethod
+    def _prune(self, session: Any, now: datetime) -> None: ...
+
+    @abstractmethod
+    def _release_owner(self, session: Any) -> None: ...
+
+    @abstractmethod
+    async def _work(self, item: Any) -> None: ...
+
+    async def start(self) -> None:
+        """Take back what a killed predecessor of the same name held, then work."""
+        try:
+            await asyncio.to_thread(self._write, self._release_owner)
+        except Exception as error:  # the database is away: those leases run out instead
+            log.warning(
+                "%s %s: could not take back earlier claims: %s", self.name, self.owner, error
+            )
+        if self._has_work() and self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                claimed = await asyncio.to_thread(self._claim)
+            except Exception as error:  # the database is away: what is stored waits for it
+                log.warning("%s: cannot claim (%s); again in %ss", self.name, error, RETRY_CLAIM)
+                await asyncio.sleep(RETRY_CLAIM)
+                continue
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll)
+                continue
+            await asyncio.gather(*(self._work(item) for item in claimed))
+
+    def _claim(self) -> Sequence[Any]:
+        with self.db.session() as session:
+            now = self.clock.now()
+            if self._pruned is None or now - self._pruned > PRUNE_EVERY:
+                self._prune(session, now)
+                self._pruned = now
+            return self._claim_rows(session, now)
+
+    def _write(self, change: Any, *args: Any) -> None:
+        with self.db.session() as session:
+            change(session, *args)
+
+    async def _update(self, change: Any, *args: Any) -> None:
+        """A row's new state; if the database fails us, its lease runs out and it is worked
+        again (at worst a reply goes twice)."""
+        try:
+            await asyncio.to_thread(self._write, change, *args)
+        except Exception as error:
+            log.warning("%s: row %s not updated: %s", self.name, args[0] if args else "", error)
