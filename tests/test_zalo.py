@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from bot.app import build
-from bot.config import AdminsConfig, Config, ZaloConfig
+from bot.config import AdminsConfig, Config, ConfigError, ZaloConfig, load_config
 from bot.delivery import ChatUnavailable
 from bot.runtime import Runtime
 from bot.tuning import Tuning
@@ -509,3 +509,33 @@ async def test_a_stored_update_is_handled_after_a_crash(
         assert len(bot.reports()) == 1
     finally:
         await second.stop()
+
+
+def test_zalo_is_configured_from_the_environment_and_checked() -> None:
+    config = load_config(
+        environ={
+            "TIENDO_ZALO_TOKEN": "1459232241454765289:abc",
+            "TIENDO_ZALO_MODE": "webhook",
+            "TIENDO_ZALO_API_BASE_URL": "http://127.0.0.1:9/zalo",
+            "TIENDO_SERVER_PUBLIC_URL": "https://bot.example.org/",
+        }
+    )
+    assert config.zalo.enabled and config.zalo.bot_id == "1459232241454765289"
+    assert config.zalo.api_base_url == "http://127.0.0.1:9/zalo"
+    assert config.server.public_url == "https://bot.example.org"
+    assert config.zalo.problems() == [
+        'zalo.webhook_url is required when zalo.mode = "webhook"',
+        'zalo.webhook_secret is required when zalo.mode = "webhook"',
+    ]
+    assert "***" in str(config.redacted()["zalo"]["token"])
+    assert Config().zalo.api_base_url == "https://bot-api.zaloplatforms.com"
+    assert not Config().zalo.enabled
+    short = ZaloConfig(
+        token=SecretStr("1:x"), mode="webhook", webhook_url="http://x/z", webhook_secret="short"
+    )
+    assert short.problems() == [
+        "zalo.webhook_url must start with https://",
+        "zalo.webhook_secret must be 8-256 printable ASCII characters",
+    ]
+    with pytest.raises(ConfigError, match="public_url"):
+        load_config(environ={"TIENDO_SERVER_PUBLIC_URL": "http://bot.example.org"})
