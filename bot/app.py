@@ -100,6 +100,13 @@ def _adapters(
 ) -> tuple[Adapter, ...]:
     """The enabled platforms' adapters; each library is imported only when its platform is on."""
     built: list[Adapter] = []
+    if config.zalo.enabled:
+        from bot.zalo import ZaloAdapter
+
+        public_url = config.server.public_url
+        built.append(
+            ZaloAdapter(config.zalo, engine, inbox, outbox, public_url=public_url, tuning=tuning)
+        )
     if config.slack.enabled:
         from bot.slack import SlackAdapter
 

@@ -200,14 +200,14 @@ def run(config: ConfigOption = None) -> None:
     from bot.runtime import Runtime, run_until_signalled
 
     settings = _config(config)
-    platforms = [getattr(settings, name) for name in ("telegram", "slack")]
+    platforms = [getattr(settings, name) for name in ("zalo", "telegram", "slack")]
     problems = [p for platform in platforms if platform.enabled for p in platform.problems()]
     if problems:
         typer.echo("config: " + "; ".join(problems), err=True)
         raise typer.Exit(2)
     if not any(platform.enabled for platform in platforms):
         typer.echo(
-            "Nothing to run: configure [telegram] or [slack] in the config file. "
+            "Nothing to run: configure [zalo], [telegram] or [slack] in the config file. "
             "For a local chat without any token, use `tiendo shell`.",
             err=True,
         )

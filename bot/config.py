@@ -46,8 +46,8 @@ def _identity(value: str) -> str:
     expected = 3 if parts[0] == "slack" else 2
     if parts[0] not in PLATFORMS or len(parts) != expected or not all(parts):
         raise ValueError(
-            f"{value!r} is not an identity such as 'telegram:123456', 'slack:T0123:U0456' "
-            "or 'shell:admin'"
+            f"{value!r} is not an identity such as 'zalo:7a1c2e…', 'telegram:123456', "
+            "'slack:T0123:U0456' or 'shell:admin'"
         )
     return value
 
@@ -109,6 +109,55 @@ class ServerConfig(_Section):
     # This process's name in claims (default: the host name). A process started again under
     # the same name takes back at once what its killed predecessor held.
     instance: OptionalStr = None
+    # How platforms reach this server from the Internet (HTTPS, behind the reverse proxy): Zalo
+    # fetches chart images and export links from <public_url>/media/<token>.
+    public_url: OptionalStr = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _https(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith("https://"):
+            raise ValueError("must start with https:// (Zalo fetches images only over HTTPS)")
+        return url.rstrip("/") if url else url
+
+
+class ZaloConfig(_Section):
+    token: OptionalSecret = None  # from Zalo Bot Creator: <bot_id>:<secret>
+    api_base_url: str = "https://bot-api.zaloplatforms.com"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: OptionalStr = None
+    webhook_secret: OptionalSecret = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
+
+    @property
+    def bot_id(self) -> str:
+        """The part of the token before ':' (getMe's id): names the inbox."""
+        assert self.token is not None
+        return self.token.get_secret_value().split(":", 1)[0]
+
+    def problems(self) -> list[str]:
+        """What the chosen mode still lacks or gets wrong; empty when the adapter can start."""
+        found = []
+        if self.token is not None and ":" not in self.token.get_secret_value():
+            found.append("zalo.token is <bot_id>:<secret>, as Zalo Bot Creator shows it")
+        if self.mode != "webhook":
+            return found
+        found += [
+            f'zalo.{key} is required when zalo.mode = "webhook"'
+            for key in ("webhook_url", "webhook_secret")
+            if getattr(self, key) is None
+        ]
+        if self.webhook_url is not None and not self.webhook_url.startswith("https://"):
+            found.append("zalo.webhook_url must start with https://")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else None
+        if secret is not None and not (
+            8 <= len(secret) <= 256 and all("!" <= c <= "~" for c in secret)
+        ):
+            found.append("zalo.webhook_secret must be 8-256 printable ASCII characters")
+        return found
 
 
 class TelegramConfig(_Section):
@@ -172,6 +221,7 @@ class Config(_Section):
     admins: AdminsConfig = Field(default_factory=AdminsConfig)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    zalo: ZaloConfig = Field(default_factory=ZaloConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
 

@@ -304,3 +304,29 @@ class Outgoing(SQLModel, table=True):
     sent_at: datetime | None = None  # also set when given up (status says which)
     status: str = Field(default="pending", max_length=16)  # pending | sent | failed
     error: str | None = Field(default=None, max_length=500)
+
+
+class Prompt(SQLModel, table=True):
+    """What the bot asked one user in one chat and waits for a text answer to, on a platform
+    without buttons (Zalo): numbered choices, or the guided form's progress. In the database,
+    so the answer works after a restart and on whichever instance receives it."""
+
+    chat_key: str = Field(primary_key=True, max_length=128)
+    user_key: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=16)  # choices | form | closed (replaced by a later reply)
+    state: str  # JSON: the choices' commands, or the form with its answers so far
+    updated_at: datetime
+    expires_at: datetime = Field(index=True)
+
+
+class Media(SQLModel, table=True):
+    """A chart or an export served at an unguessable address that expires, for platforms that
+    fetch images by URL and carry no files (Zalo). The bytes are here, so any instance serves
+    them."""
+
+    token: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    mime_type: str = Field(max_length=100)
+    content: bytes
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
