@@ -165,10 +165,11 @@ hello
 :what
 """,
     )
-    assert "commands start with /" in out
+    # The shell's own words are in the configured default language, Vietnamese.
+    assert "lệnh bắt đầu bằng /" in out
     assert "Không có lệnh /frobnicate" in out
-    assert "no button 9" in out
-    assert ":attach <path>" in out
+    assert "không có nút 9" in out
+    assert ":attach <path>  đính kèm tệp" in out
 
 
 def test_the_form_reads_answers_as_reports_do(
