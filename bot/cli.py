@@ -86,7 +86,8 @@ def shell(
                 return None
 
     if interactive:
-        typer.echo("tiendo shell — /help for commands, :help for the shell, :quit to leave.")
+        tr = app.engine.translator(app.config.defaults.language)
+        typer.echo(tr._("tiendo shell — /help for commands, :help for the shell, :quit to leave."))
     # The typed lines are kept in the home folder, as ~/.bash_history is.
     with line_editing(Path.home() / ".tiendo_history") if interactive else nullcontext():
         Shell(
@@ -113,7 +114,8 @@ def demo(
     code = create_demo(app, seed=seed)
     _as_operator(app, code, "progress", "by=unit")
     out = app.config.files.dir / "demo-digest"
-    typer.echo(f"\nToday's digest, as the leaders get it, in {out}:")
+    tr = app.engine.translator(app.config.defaults.language)
+    typer.echo("\n" + tr._("Today's digest, as the leaders get it, in {out}:", out=out))
     for path in _write_digest(app, code, None, app.config.defaults.language, out):
         typer.echo(str(path))
 
@@ -179,7 +181,8 @@ def _write_digest(app: wiring.App, code: str, day: date | None, lang: str, out: 
     try:
         reply, day = app.digests.render_campaign(code, day, lang)
     except LookupError:
-        typer.echo(f"There is no campaign {code!r}.", err=True)
+        tr = app.engine.translator(app.config.defaults.language)
+        typer.echo(tr._("There is no campaign “{code}”.", code=code), err=True)
         raise typer.Exit(1) from None
     out.mkdir(parents=True, exist_ok=True)
     text = out / f"digest-{code.lower()}-{day.isoformat()}.txt"
@@ -246,8 +249,10 @@ def slack_manifest(
 def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations (safe to run any time)."""
     settings = _config(config)
-    wiring.build(settings)
-    typer.echo(f"Database is up to date: {settings.redacted()['database']['url']}")
+    app = wiring.build(settings)
+    tr = app.engine.translator(settings.defaults.language)
+    url = settings.redacted()["database"]["url"]
+    typer.echo(tr._("Database is up to date: {url}", url=url))
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from bot.delivery import ChatUnavailable, Senders
 from handlers.clock import Clock
 from handlers.language.calendar import calendar_of, local_now
 from handlers.language.i18n import Catalogs
+from handlers.language.report_lines import example_line
 from handlers.read import digest
 from handlers.values import Ref, Reply
 from storage import progress, queries, schedule
@@ -232,6 +233,7 @@ class Nudge:
     day: date
     chats: tuple[Ref, ...]
     people: tuple[tuple[Ref, str | None], ...]
+    example: str  # a report in the campaign's own words
 
 
 class Reminders:
@@ -258,6 +260,7 @@ class Reminders:
                 if here.time() < at or calendar_of(campaign).is_rest(today):
                     continue
                 reported = progress.teams_reported(session, campaign.id, today)
+                example = example_line(queries.metrics(session, campaign.id))
                 for team in queries.teams(session, campaign.id):
                     assert team.id is not None
                     if team.id in reported or not schedule.claim_reminder(
@@ -272,6 +275,7 @@ class Reminders:
                             today,
                             tuple(Ref.parse(c.key) for c in chats),
                             tuple((Ref.parse(p.key), p.language) for p in people),
+                            example,
                         )
                     )
         return due
@@ -280,18 +284,18 @@ class Reminders:
         due = await asyncio.to_thread(self.claim_due)
         for nudge in due:
             for chat in nudge.chats:
-                await self._send(chat, self.language, nudge.team_name, private=False)
+                await self._send(chat, self.language, nudge, private=False)
             for person, language in nudge.people:
-                await self._send(person, language or self.language, nudge.team_name, private=True)
+                await self._send(person, language or self.language, nudge, private=True)
         return due
 
-    async def _send(self, ref: Ref, language: str, team: str, *, private: bool) -> None:
+    async def _send(self, ref: Ref, language: str, nudge: Nudge, *, private: bool) -> None:
         tr = self.catalogs.translator(language)
         reply = Reply(
             tr._(
                 "⏰ Team {team} has not reported today. Send it now, e.g. {example}",
-                team=team,
-                example="/report 12 hộ",
+                team=nudge.team_name,
+                example=nudge.example,
             )
         )
         try:

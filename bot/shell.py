@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from handlers.engine.dispatch import Engine
+from handlers.errors import N_
 from handlers.language.args import command_line, form_args
+from handlers.language.i18n import Translator
 from handlers.values import Attachment, Button, Form, FormField, Ref, Reply, Request
 
 Readline = Callable[[str], str | None]  # prompt → the next line, or None at the end of input
 HISTORY_LENGTH: Final = 1000  # lines kept in the history file
 
-HELP = (
-    "Commands are typed as in Telegram: /help, /report 12 hộ …\n"
+HELP = N_(
+    "Commands are typed as in Telegram: /help, /report …\n"
     ":as <name>  act as another local user     :in <chat>  move to a chat (#name = a group)\n"
     ":attach <path>  attach a file to the next command   :tap <n>  press button n   :quit"
 )
@@ -66,6 +68,11 @@ class Shell:
     _buttons: tuple[Button, ...] = ()
     _session: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     _count: int = 0
+    # The shell's own words, in the configured default language (replies follow each user's).
+    tr: Translator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tr = self.engine.translator(None)
 
     def run(self) -> None:
         while (line := self.readline(self._prompt())) is not None:
@@ -90,7 +97,7 @@ class Shell:
             return self._steer(line)
         parsed = command_line(line)
         if parsed is None:
-            self.say("(commands start with / — try /help; `:help` for the shell)")
+            self.say(self.tr._("(commands start with / — try /help; `:help` for the shell)"))
             return True
         self.send(*parsed)
         return True
@@ -111,24 +118,36 @@ class Shell:
         elif word == "tap" and rest.isdigit():
             index = int(rest) - 1
             if not 0 <= index < len(self._buttons):
-                self.say(f"(no button {rest}; the last reply has {len(self._buttons)})")
+                self.say(
+                    self.tr._(
+                        "(no button {n}; the last reply has {count})",
+                        n=rest,
+                        count=len(self._buttons),
+                    )
+                )
             else:
                 parsed = command_line(self._buttons[index].command)
                 assert parsed is not None
                 self.send(*parsed, message=False)
         else:
-            self.say(HELP)
+            self.say(self.tr._(HELP))
         return True
 
     def _attach(self, path: Path) -> None:
         try:
             content = path.read_bytes()
         except OSError as error:
-            self.say(f"(cannot read {path}: {error.strerror})")
+            self.say(self.tr._("(cannot read {path}: {error})", path=path, error=error.strerror))
             return
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._attachment = Attachment(path.name, content, mime, platform_ref=str(path))
-        self.say(f"(attached {path.name}, {len(content)} bytes, to the next command)")
+        self.say(
+            self.tr._(
+                "(attached {name}, {size} bytes, to the next command)",
+                name=path.name,
+                size=len(content),
+            )
+        )
 
     def request(self, command: str, args: str, *, message: bool = True) -> Request:
         """A request from the current user in the current chat; typed lines are messages with

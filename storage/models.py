@@ -92,6 +92,23 @@ class Membership(SQLModel, table=True):
     role: str = Field(max_length=16)  # reporter | leader | admin
 
 
+class PendingRole(SQLModel, table=True):
+    """A role given with /role to someone who has not written to the bot yet: it waits for the
+    account of that key and becomes its membership (and teams) on its first contact."""
+
+    __tablename__ = "pending_role"
+    __table_args__ = (UniqueConstraint("key", "campaign_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128)  # the account key it waits for: telegram:42, slack:T1:U2
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    role: str = Field(max_length=16)
+    # Teams add up, as they do for an account: /role … team=t1, then team=t2.
+    team_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int = Field(foreign_key="account.id")
+    created_at: datetime
+
+
 class TeamMember(SQLModel, table=True):
     __tablename__ = "team_member"
     account_id: int = Field(foreign_key="account.id", primary_key=True)

@@ -17,6 +17,7 @@ from storage.models import (
     Membership,
     Metric,
     PendingAction,
+    PendingRole,
     Team,
     TeamMember,
     Unit,
@@ -31,11 +32,13 @@ class Identity(Protocol):
 
 
 def get_or_create_account(session: Session, ref: Identity, name: str, now: datetime) -> Account:
+    """The account of `ref`; a new one gets the roles that were waiting for it."""
     account = account_by_ref(session, ref)
     if account is None:
         account = Account(key=ref.key, display_name=name, created_at=now)
         session.add(account)
         session.flush()
+        _apply_pending_roles(session, account)
     elif name and account.display_name != name:
         account.display_name = name
     return account
@@ -120,6 +123,45 @@ def remove_from_campaign(session: Session, account_id: int, campaign_id: int) ->
     found = membership(session, account_id, campaign_id)
     if found is not None:
         session.delete(found)
+
+
+def pending_role(session: Session, key: str, campaign_id: int) -> PendingRole | None:
+    return session.exec(
+        select(PendingRole).where(PendingRole.key == key, PendingRole.campaign_id == campaign_id)
+    ).first()
+
+
+def set_pending_role(
+    session: Session,
+    key: str,
+    campaign_id: int,
+    role: str,
+    team_id: int | None,
+    by_account_id: int,
+    now: datetime,
+) -> str | None:
+    """Let `role` (and a team) wait for the account `key`; returns the role that waited
+    before, if any."""
+    found = pending_role(session, key, campaign_id)
+    old = found.role if found else None
+    found = found or PendingRole(
+        key=key, campaign_id=campaign_id, role=role, created_by_id=by_account_id, created_at=now
+    )
+    found.role = role
+    if team_id is not None and team_id not in found.team_ids:
+        found.team_ids = [*found.team_ids, team_id]  # a new list: JSON columns track assignment
+    session.add(found)
+    return old
+
+
+def _apply_pending_roles(session: Session, account: Account) -> None:
+    assert account.id is not None
+    for waiting in session.exec(select(PendingRole).where(PendingRole.key == account.key)).all():
+        set_role(session, account.id, waiting.campaign_id, waiting.role)
+        for team_id in waiting.team_ids:
+            add_to_team(session, account.id, team_id)
+        session.delete(waiting)
+    session.flush()
 
 
 def prune_pending(session: Session, now: datetime) -> None:

@@ -102,10 +102,12 @@ def record(
     source_message_id: str | None,
     now: datetime,
     corrects: Report | None = None,
+    corrected_by: int | None = None,
 ) -> Report:
-    """Insert a report and its values; a correction also retracts the report it replaces."""
+    """Insert a report and its values; a correction also retracts the report it replaces,
+    in the name of `corrected_by` (an admin's /fix), else of the reporter."""
     if corrects is not None:
-        retract(session, corrects, reporter_id, now)
+        retract(session, corrects, corrected_by or reporter_id, now)
     report = Report(
         campaign_id=campaign_id,
         team_id=team_id,
@@ -146,6 +148,16 @@ def latest_version(session: Session, report: Report) -> Report:
     ) is not None:
         current = newer
     return current
+
+
+def first_version(session: Session, report: Report) -> Report:
+    """The report that `report` is a correction of, through every correction: when it was
+    first sent."""
+    while report.corrects_id is not None:
+        older = session.get(Report, report.corrects_id)
+        assert older is not None
+        report = older
+    return report
 
 
 def last_active_by(

@@ -37,6 +37,7 @@ MATRIX: dict[str, tuple[str, set[str], bool]] = {
     "lang": ("/lang en", EVERYONE, False),
     "me": ("/me", EVERYONE, False),
     "report": ("/report 1 hộ team=t1", TEAM_1, False),
+    "fix": ("/fix 1 2 hộ", MEMBERS, True),  # #hq has no report #1: a plain error
     "undo": ("/undo", MEMBERS, True),  # nothing of theirs to undo: a plain error
     "myreports": ("/myreports", MEMBERS, False),
     "progress": ("/progress", MEMBERS, False),

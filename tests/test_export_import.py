@@ -283,5 +283,5 @@ def test_import_creates_units_and_teams_with_targets(campaign: Chat, db: Databas
     )
     assert "2 teams created, 1 updated, 2 units created" in reply.text
     listing = campaign.ok("an", "/team list").text
-    assert "t6 — Tổ 6 [Xã Mới / Ấp Mới] households 0 / 1,000 households (0%)" in listing
+    assert "t6 — Tổ 6 [Xã Mới / Ấp Mới] Households reached 0 / 1,000 households (0%)" in listing
     assert "t1 — Tổ Một" in listing

@@ -165,10 +165,11 @@ hello
 :what
 """,
     )
-    assert "commands start with /" in out
+    # The shell's own words are in the configured default language, Vietnamese.
+    assert "lệnh bắt đầu bằng /" in out
     assert "Không có lệnh /frobnicate" in out
-    assert "no button 9" in out
-    assert ":attach <path>" in out
+    assert "không có nút 9" in out
+    assert ":attach <path>  đính kèm tệp" in out
 
 
 def test_the_form_reads_answers_as_reports_do(
@@ -342,3 +343,50 @@ def test_without_readline_typing_works_as_before(
     with line_editing(tmp_path / "history") as editing:
         assert not editing
     assert not (tmp_path / "history").exists()
+
+
+# Role and weekday words as English shows them; none may reach a Vietnamese reader.
+ENGLISH_WORDS = re.compile(
+    r"\b(reporter|leader|admin|administrator|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE
+)
+
+
+def test_a_vietnamese_session_reads_in_vietnamese(engine: Engine, tmp_path: Path) -> None:
+    out = run(
+        engine,
+        tmp_path,
+        """
+/campaign new road "Đường Bình Sơn Đông" start=2025-02-01
+/metric add households "Hộ đã vận động" unit=household target=100 aliases=hộ en="Households"
+/team add t1 "Tổ 1"
+/campaign set restdays=sun,sat,30/4
+/role @lan reporter team=t1
+/role @hoa leader
+:as lan
+/me
+/report 12 hộ
+/fix 1 15 hộ
+/campaign list
+/metric add x "X" unit=m
+/team list
+:as hoa
+/campaign info
+/campaign set backdate=3
+:help
+hello
+:tap 3
+""",
+    )
+    replies = "\n".join(line for line in out.splitlines() if not re.match(r"^\S+> ", line))
+    assert "lan sẽ là tổ viên trong road: sẽ áp dụng khi người này nhắn cho bot lần đầu" in out
+    assert "• road: tổ viên; tổ: t1" in replies  # the waiting role applied on lan's first line
+    assert "Ngày nghỉ: thứ bảy, chủ nhật, 30/04/2025" in replies
+    assert "Chỉ tiêu: Hộ đã vận động" in replies
+    assert "#1 → #2: 12 hộ → 15 hộ" in replies
+    assert "• road — Đường Bình Sơn Đông (tổ viên)" in replies
+    assert "Vai trò của bạn trong road là tổ viên; việc này cần: quản trị viên." in replies
+    assert "Vai trò của bạn trong road là lãnh đạo; việc này cần: quản trị viên." in replies
+    assert "• t1 — Tổ 1 [—] Hộ đã vận động 15 hộ" in replies
+    assert ":tap <n>  bấm nút số n" in replies and "lệnh bắt đầu bằng /" in replies
+    assert "(không có nút 3;" in replies
+    assert not ENGLISH_WORDS.findall(replies), ENGLISH_WORDS.findall(replies)

@@ -153,5 +153,6 @@ def test_escaped_mentions_resolve_with_or_without_the_name(db: Database, clock: 
         assert not promoted.is_error and f"slack:{TEAM_ID}:U02" in promoted.text
         revoked = say("U01", "role", f"revoke {mention}")
         assert not revoked.is_error, revoked.text
-    # Someone who never talked to the bot cannot be named yet.
-    assert say("U01", "role", "<@U99|ghost> leader").is_error
+    # Someone who never talked to the bot gets a role that waits for their first message.
+    waiting = say("U01", "role", "<@U99|ghost> leader")
+    assert not waiting.is_error and f"slack:{TEAM_ID}:U99 will be leader" in waiting.text

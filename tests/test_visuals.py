@@ -288,7 +288,7 @@ def test_tiendo_digest_refuses_an_unknown_campaign_and_a_bad_date(
 ) -> None:
     base = ["digest", "--out", str(tmp_path / "x"), "--config", str(config_file)]
     unknown = CliRunner().invoke(cli, [*base, "--campaign", "nope"])
-    assert unknown.exit_code == 1 and "no campaign 'nope'" in unknown.output
+    assert unknown.exit_code == 1 and "Không có chiến dịch “nope”" in unknown.output
     bad = CliRunner().invoke(cli, [*base, "--campaign", "road", "--date", "10/03/2025"])
     assert bad.exit_code == 2
     assert not (tmp_path / "x").exists()

@@ -223,7 +223,21 @@ def _role_set(n: Names, d: Detail) -> str:
     )
 
 
+def _role_pending(n: Names, d: Detail) -> str:
+    return n.tr._(
+        "gave the role {role} to {user}, waiting for their first message",
+        role=n.role(d["new"], d.get("team")),
+        user=n.user(d["user"]),
+    )
+
+
 def _role_revoke(n: Names, d: Detail) -> str:
+    if d.get("waiting"):
+        return n.tr._(
+            "withdrew the role {role} waiting for {user}",
+            role=n.role(d["old"]),
+            user=n.user(d["user"]),
+        )
     return n.tr._(
         "removed {user} from the campaign (was {role})",
         user=n.user(d["user"]),
@@ -283,6 +297,7 @@ ACTIONS: dict[str, Callable[[Names, Detail], str]] = {
     "invite.create": _invite_create,
     "invite.use": _invite_use,
     "role.set": _role_set,
+    "role.pending": _role_pending,
     "role.revoke": _role_revoke,
     "digest.here": _digest_here,
     "digest.off": _digest_off,

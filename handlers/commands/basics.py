@@ -7,8 +7,10 @@ from handlers.engine.command import Access, Command, Group
 from handlers.engine.context import ROLE_NAMES, ROLE_RANK, Ctx, check_access
 from handlers.errors import N_, UserError
 from handlers.language.i18n import LANGUAGES
+from handlers.language.report_lines import example_line
 from handlers.values import Reply
 from storage import queries
+from storage.models import Campaign
 
 GROUP_TITLES = {
     Group.EVERYONE: N_("Everyone"),
@@ -23,14 +25,24 @@ def start(ctx: Ctx) -> Reply:
     if code:  # the Telegram deep link t.me/<bot>?start=<code>
         return redeem(ctx, code)
     tr = ctx.tr
-    return Reply(
+    lines = [
         tr._(
             "Hello {name}! I am tiendo: I record your team's progress and send the "
-            "leaders a daily digest. Join a campaign with /join <code>, report with "
-            "/report 12 hộ, see all commands with /help.",
+            "leaders a daily digest.",
             name=ctx.account.display_name or "",
         )
-    )
+    ]
+    try:
+        campaign: Campaign | None = ctx.campaign()
+    except UserError:  # in no campaign yet, or in several and none chosen here
+        campaign = None
+    metrics = queries.metrics(ctx.session, campaign.id) if campaign else ()  # type: ignore[arg-type]
+    if metrics:  # an example in the campaign's own words: no `hộ` where nobody counts hộ
+        lines.append(tr._("Report with {example}.", example=example_line(metrics)))
+    elif not ctx.visible_campaigns():
+        lines.append(tr._("Join a campaign with /join <code>."))
+    lines.append(tr._("See all commands with /help."))
+    return Reply(" ".join(lines))
 
 
 def _allowed(ctx: Ctx, command: Command) -> bool:

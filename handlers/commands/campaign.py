@@ -9,6 +9,7 @@ from handlers.commands.common import code, no_extra, rest, word
 from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
 from handlers.language import dates
+from handlers.read import display
 from handlers.values import Reply
 from storage import queries
 from storage.models import Campaign, Membership
@@ -16,7 +17,8 @@ from storage.models import Campaign, Membership
 NEW_EXAMPLE = "/campaign new duong-bsd Đường Bình Sơn Đông deadline=31/12/2025"
 SET_EXAMPLE = "/campaign set deadline=31/12/2025 restdays=cn,t7,2/9 backdate=7"
 RESTDAYS_EXAMPLE = "restdays=cn,t7,25/12,2/9"
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# As /campaign set restdays= takes them back: sun in English, chủ nhật in Vietnamese.
+WEEKDAY_NAMES = (N_("mon"), N_("tue"), N_("wed"), N_("thu"), N_("fri"), N_("sat"), N_("sun"))
 # A typed date without a year and the date it was read as, for the reply to say so.
 Readings = list[tuple[str, date]]
 
@@ -102,7 +104,8 @@ def list_(ctx: Ctx) -> Reply:
         return Reply(tr._("You are not in any campaign yet."))
     lines = [tr._("Campaigns:")]
     for campaign in campaigns:
-        marks = [ctx.role(campaign) or ""]
+        role = ctx.role(campaign)
+        marks = [ctx.role_name(role) if role else ""]
         if campaign.status != "active":
             marks.append(tr._("closed"))
         if campaign.id == ctx.chat.campaign_id:
@@ -112,21 +115,42 @@ def list_(ctx: Ctx) -> Reply:
 
 
 def use(ctx: Ctx) -> Reply:
+    """This chat's active campaign (SPEC §3): in a private chat any member of it may choose it;
+    in a group only its admins, or the admins of the campaign the group uses now. A campaign
+    the user is not in reads as one that does not exist."""
     slug = word(ctx, 0, "/campaign use duong-bsd").lower()
     campaign = queries.campaign_by_code(ctx.session, slug)
-    if campaign is None or campaign not in ctx.visible_campaigns():
+    mine = ctx.visible_campaigns()
+    if campaign is None or campaign not in mine:
         raise Refused(
             N_("You have no campaign {code}. Yours: {choices}."),
             code=slug,
-            choices=", ".join(c.code for c in ctx.visible_campaigns()) or "—",
+            choices=", ".join(c.code for c in mine) or "—",
             example="/campaign list",
         )
+    tr = ctx.tr
+    if campaign.id == ctx.chat.campaign_id:
+        return Reply(
+            tr._(
+                "This chat already uses campaign {code} “{name}”.",
+                code=campaign.code,
+                name=campaign.name,
+            )
+        )
+    if ctx.chat.is_group:
+        before = ctx.session.get(Campaign, ctx.chat.campaign_id) if ctx.chat.campaign_id else None
+        if "admin" not in (ctx.role(campaign), ctx.role(before) if before else None):
+            raise Refused(
+                N_(
+                    "In a group, only administrators of {campaign} or of the campaign the group "
+                    "uses now can choose its campaign."
+                ),
+                campaign=campaign.code,
+            )
     ctx.chat.campaign_id = campaign.id
     ctx.session.add(ctx.chat)
     return Reply(
-        ctx.tr._(
-            "This chat now uses campaign {code} “{name}”.", code=campaign.code, name=campaign.name
-        )
+        tr._("This chat now uses campaign {code} “{name}”.", code=campaign.code, name=campaign.name)
     )
 
 
@@ -134,7 +158,9 @@ def info(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     assert campaign.id is not None
     tr = ctx.tr
-    rest = [WEEKDAY_NAMES[n - 1] for n in campaign.rest_weekdays] + list(campaign.rest_dates)
+    rest = [tr._(WEEKDAY_NAMES[n - 1]) for n in campaign.rest_weekdays] + [
+        tr.date(date.fromisoformat(day)) for day in campaign.rest_dates
+    ]
     lines = [
         f"{campaign.code} — {campaign.name}",
         tr._(
@@ -154,7 +180,10 @@ def info(ctx: Ctx) -> Reply:
         ),
         tr._(
             "Metrics: {metrics} · Units: {units} · Teams: {teams}",
-            metrics=", ".join(m.key for m in queries.metrics(ctx.session, campaign.id)) or "—",
+            metrics=", ".join(
+                display.label(tr, m) for m in queries.metrics(ctx.session, campaign.id)
+            )
+            or "—",
             units=len(queries.units(ctx.session, campaign.id)),
             teams=len(queries.teams(ctx.session, campaign.id)),
         ),

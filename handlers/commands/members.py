@@ -8,6 +8,7 @@ from datetime import timedelta
 from handlers.commands.common import find_team, word
 from handlers.engine.context import ROLE_NAMES, ROLE_RANK, Ctx
 from handlers.errors import N_, Refused, UserError
+from handlers.language.report_lines import example_line
 from handlers.values import Ref, Reply
 from storage import queries
 from storage.models import Account, Campaign, Invite, Team
@@ -108,7 +109,7 @@ def redeem(ctx: Ctx, code: str) -> Reply:
                 "Welcome to {campaign}! You report for team {team}. Try: {example}",
                 campaign=campaign.name,
                 team=team.name,
-                example="/report 12 hộ",
+                example=example_line(queries.metrics(ctx.session, campaign.id)),  # type: ignore[arg-type]
             )
         )
     return Reply(
@@ -130,10 +131,13 @@ def _grant(ctx: Ctx, account: Account, campaign: Campaign, role: str, team: Team
         queries.add_to_team(ctx.session, account.id, team.id)  # type: ignore[arg-type]
 
 
-def _account(ctx: Ctx, text: str) -> Account:
-    """A user named by a platform id (`telegram:42`; adapters turn their mentions into these),
-    a bare id on my own platform (`42`) or a shell name (`@bob`). They must have talked to the
-    bot."""
+ROLE_EXAMPLE = "/role telegram:123456 leader"
+
+
+def _account(ctx: Ctx, text: str) -> tuple[str, Account | None]:
+    """A user named by a platform id (`telegram:42`, `zalo:…`, `slack:T01:U02`; adapters turn
+    their mentions into these), a bare id on my own platform (`42`) or a shell name (`@bob`):
+    its account key, and its account if they have written to the bot already."""
     me = ctx.request.user
     text = text.strip()
     try:
@@ -141,42 +145,81 @@ def _account(ctx: Ctx, text: str) -> Account:
     except ValueError:
         ref = None
     account = queries.account_by_ref(ctx.session, ref) if ref else None
-    if account is None:
+    # Someone not met yet gets a role that waits for their key, so the key must be one the
+    # platform can send: a Telegram @username or a Slack id without its workspace never would.
+    if account is None and (ref is None or not _platform_id(ref)):
         raise UserError(
             N_(
-                "I have not met {user} yet: they must send /start to the bot first, "
-                "or use an invite code."
+                "I cannot tell who “{user}” is: name them with a mention or a platform id "
+                "(telegram:123456, zalo:…, slack:T…:U…)."
             ),
             user=text,
-            example="/invite leader",
+            example=ROLE_EXAMPLE,
         )
-    return account
+    return (ref.key if ref else text), account
+
+
+def _platform_id(ref: Ref) -> bool:
+    if ref.platform == "slack":
+        return bool(ref.workspace) and ref.id[:1] in ("U", "W") and ref.id.isalnum()
+    if ref.workspace:
+        return False
+    return ref.id.isdigit() if ref.platform == "telegram" else not any(c.isspace() for c in ref.id)
 
 
 def role(ctx: Ctx) -> Reply:
-    example = "/role telegram:123456 leader"
     campaign = ctx.campaign()
     assert campaign.id is not None
-    target = word(ctx, 0, example)
+    target = word(ctx, 0, ROLE_EXAMPLE)
     if target.lower() == "revoke":
-        return _revoke(ctx, campaign, _account(ctx, word(ctx, 1, "/role revoke telegram:123456")))
-    account = _account(ctx, target)
-    new_role = word(ctx, 1, example).lower()
+        return _revoke(ctx, campaign, *_account(ctx, word(ctx, 1, "/role revoke telegram:123456")))
+    key, account = _account(ctx, target)
+    new_role = word(ctx, 1, ROLE_EXAMPLE).lower()
     if new_role not in ROLE_RANK:
-        raise UserError(N_("The role is one of reporter, leader, admin."), example=example)
+        raise UserError(N_("The role is one of reporter, leader, admin."), example=ROLE_EXAMPLE)
     team = (
         find_team(ctx, campaign, ctx.args.options["team"].lower())
         if "team" in ctx.args.options
         else None
     )
-    if (
-        new_role == "reporter"
-        and team is None
-        and not queries.teams_of(ctx.session, account.id, campaign.id)
-    ):  # type: ignore[arg-type]
+    waiting = queries.pending_role(ctx.session, key, campaign.id) if account is None else None
+    has_team = (
+        bool(queries.teams_of(ctx.session, account.id, campaign.id))  # type: ignore[arg-type]
+        if account is not None
+        else bool(waiting and waiting.team_ids)
+    )
+    if new_role == "reporter" and team is None and not has_team:
         raise UserError(
             N_("A reporter needs a team: add team=."),
             example="/role telegram:123456 reporter team=to1",
+        )
+    tr = ctx.tr
+    if account is None:
+        old = queries.set_pending_role(
+            ctx.session,
+            key,
+            campaign.id,
+            new_role,
+            team.id if team else None,
+            ctx.account_id,
+            ctx.now(),
+        )
+        ctx.audit(
+            campaign,
+            "role.pending",
+            user=key,
+            old=old,
+            new=new_role,
+            team=team.code if team else None,
+        )
+        return Reply(
+            tr._(
+                "{user} will be {role} in {campaign}: this applies when they first message the "
+                "bot.",
+                user=key,
+                role=tr._(ROLE_NAMES[new_role]),
+                campaign=campaign.code,
+            )
         )
     old = queries.set_role(ctx.session, account.id, campaign.id, new_role)  # type: ignore[arg-type]
     if team is not None:
@@ -190,16 +233,19 @@ def role(ctx: Ctx) -> Reply:
         team=team.code if team else None,
     )
     return Reply(
-        ctx.tr._(
+        tr._(
             "{user} is now {role} in {campaign}.",
             user=_name(account),
-            role=ctx.tr._(ROLE_NAMES[new_role]),
+            role=tr._(ROLE_NAMES[new_role]),
             campaign=campaign.code,
         )
     )
 
 
-def _revoke(ctx: Ctx, campaign: Campaign, account: Account) -> Reply:
+def _revoke(ctx: Ctx, campaign: Campaign, key: str, account: Account | None) -> Reply:
+    assert campaign.id is not None
+    if account is None:
+        return _withdraw(ctx, campaign, key)
     membership = queries.membership(ctx.session, account.id, campaign.id)  # type: ignore[arg-type]
     if membership is None:
         raise UserError(
@@ -213,6 +259,23 @@ def _revoke(ctx: Ctx, campaign: Campaign, account: Account) -> Reply:
         ctx.tr._(
             "{user} no longer takes part in {campaign}.",
             user=_name(account),
+            campaign=campaign.code,
+        )
+    )
+
+
+def _withdraw(ctx: Ctx, campaign: Campaign, key: str) -> Reply:
+    """`/role revoke` of someone whose role is still waiting for their first message."""
+    assert campaign.id is not None
+    waiting = queries.pending_role(ctx.session, key, campaign.id)
+    if waiting is None:
+        raise UserError(N_("{user} has no role in {campaign}."), user=key, campaign=campaign.code)
+    ctx.session.delete(waiting)
+    ctx.audit(campaign, "role.revoke", user=key, old=waiting.role, waiting=True)
+    return Reply(
+        ctx.tr._(
+            "The role waiting for {user} in {campaign} is withdrawn.",
+            user=key,
             campaign=campaign.code,
         )
     )

@@ -153,7 +153,8 @@ def list_(ctx: Ctx) -> Reply:
     lines = [tr._("Metrics of {campaign}:", campaign=campaign.code)]
     for m in metrics:
         words = ", ".join(m.aliases) or "—"
-        line = f"• {m.key} — {display.label(tr, m)} [{m.unit}] · " + display.of_target(
+        unit = display.unit_name(tr, m.unit)
+        line = f"• {m.key} — {display.label(tr, m)} [{unit}] · " + display.of_target(
             tr, m, totals.get(m.id, 0.0), m.target
         )  # type: ignore[arg-type]
         line += " · " + tr._("words: {words}", words=words)

@@ -1,5 +1,6 @@
 """Reporters' commands: /report (items, guided form, photo, edit = correction, confirmation of
-unusually large values), /undo, /myreports, and the /confirm and /cancel buttons."""
+unusually large values), /fix (a correction by id, on every platform), /undo, /myreports, and
+the /confirm and /cancel buttons."""
 
 from __future__ import annotations
 
@@ -13,13 +14,21 @@ from handlers.commands.common import find_team
 from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
 from handlers.language.args import split_words
-from handlers.language.report_lines import EXAMPLE, ParsedReport, parse_report
+from handlers.language.report_lines import (
+    MetricWords,
+    ParsedReport,
+    UnknownWord,
+    example_line,
+    parse_report,
+)
 from handlers.read import display
 from handlers.values import Button, Form, FormField, Reply
 from storage import progress, queries, reports
 from storage.models import Campaign, Metric, PendingAction, Report, Team
 
+# Reporters may undo or fix their own reports this long after sending them; admins any time.
 UNDO_WINDOW = timedelta(hours=24)
+FIX_EXAMPLE = "/fix 12 15 hộ"
 CONFIRM_WINDOW = timedelta(hours=1)
 QUICK_VALUES = ("1", "2", "5", "10")
 # A value over this many times the team's median asks first, once the team has USUAL_MIN of
@@ -36,14 +45,19 @@ def report(ctx: Ctx) -> Reply:
     )
 
 
-def _report(
-    ctx: Ctx, line: str, message_id: str | None, edits: str | None, *, confirmed: bool
-) -> Reply:
+def _open_campaign(ctx: Ctx) -> Campaign:
     campaign = ctx.campaign()
     if campaign.status != "active":
         raise Refused(
             N_("Campaign {campaign} is closed; it takes no more reports."), campaign=campaign.code
         )
+    return campaign
+
+
+def _report(
+    ctx: Ctx, line: str, message_id: str | None, edits: str | None, *, confirmed: bool
+) -> Reply:
+    campaign = _open_campaign(ctx)
     if message_id is not None:
         existing = reports.by_source_message(ctx.session, message_id)
         if existing is not None:  # the same message delivered again: recorded once
@@ -60,16 +74,16 @@ def _report(
             example='/metric add households "Hộ" unit=household',
         )
     today = ctx.today(campaign)
-    parsed = parse_report(words, metrics, today)
+    parsed = _parse(ctx, campaign, metrics, words)
     if not parsed.values:
-        raise UserError(N_("The report has no numbers."), example=EXAMPLE)
+        raise UserError(N_("The report has no numbers."), example=example_line(metrics))
     day = parsed.day or today
     check_date(ctx, campaign, day)
     team = resolve_team(ctx, campaign, parsed.team)
     if not confirmed:
         unusual = _unusual(ctx, team, metrics, parsed)
         if unusual:
-            return ask_to_confirm(ctx, line, message_id, edits, unusual)
+            return ask_to_confirm(ctx, "report", line, message_id, edits, unusual)
     corrects = _report_to_correct(ctx, edits) if edits else None
     saved = reports.record(
         ctx.session,
@@ -89,6 +103,66 @@ def _report(
     if corrects is not None:
         ctx.audit(campaign, "report.correct", report=corrects.id, correction=saved.id)
     return confirmation(ctx, campaign, saved)
+
+
+def _parse(
+    ctx: Ctx, campaign: Campaign, metrics: Sequence[Metric], words: list[str]
+) -> ParsedReport:
+    try:
+        return parse_report(words, metrics, ctx.today(campaign))
+    except UnknownWord as error:
+        raise _unknown_word(ctx, campaign, metrics, error) from None
+
+
+def _unknown_word(
+    ctx: Ctx, campaign: Campaign, metrics: Sequence[Metric], error: UnknownWord
+) -> UserError:
+    """A word that is no metric here, said with the campaign in use and its words, and, for
+    someone in several campaigns, how to switch: `hộ` may be a word of their other campaign."""
+    params = {"token": error.token, "campaign": campaign.code}
+    choices, field = MetricWords(metrics).choices(), error.field
+    others = [c for c in ctx.visible_campaigns() if c.id != campaign.id and c.status == "active"]
+    home = next(
+        (c for c in others if MetricWords(queries.metrics(ctx.session, c.id)).find(error.token)),  # type: ignore[arg-type]
+        None,
+    )
+    if home is not None:
+        return UserError(
+            N_(
+                "“{token}” is not a metric of campaign {campaign}, which this chat uses; it is "
+                "one of campaign {other}: switch with /campaign use {other}. "
+                "Metrics of {campaign}: {choices}."
+            ),
+            other=home.code,
+            choices=choices,
+            field=field,
+            example=f"/campaign use {home.code}",
+            **params,
+        )
+    if others:
+        return UserError(
+            N_(
+                "“{token}” is not a metric of campaign {campaign}, which this chat uses. Its "
+                "metrics: {choices}. For another of your campaigns ({others}): "
+                "/campaign use <code>."
+            ),
+            others=", ".join(c.code for c in others),
+            choices=choices,
+            field=field,
+            example=error.example,
+            **params,
+        )
+    return UserError(
+        N_("“{token}” is not a metric of campaign {campaign}. Its metrics: {choices}."),
+        choices=choices,
+        field=field,
+        example=error.example,
+        **params,
+    )
+
+
+def _example(ctx: Ctx, campaign: Campaign) -> str:
+    return example_line(queries.metrics(ctx.session, campaign.id))  # type: ignore[arg-type]
 
 
 def _photo_ref(ctx: Ctx) -> str | None:
@@ -149,7 +223,7 @@ def resolve_team(ctx: Ctx, campaign: Campaign, code: str | None) -> Team:
             N_("Say which team this report is for with team= ({choices})."),
             choices=", ".join(t.code for t in teams) or "—",
             field="team",
-            example="/report 12 hộ team=" + (teams[0].code if teams else "to1"),
+            example=f"{_example(ctx, campaign)} team={teams[0].code if teams else 'to1'}",
         )
     if not mine:
         raise Refused(
@@ -161,7 +235,7 @@ def resolve_team(ctx: Ctx, campaign: Campaign, code: str | None) -> Team:
         N_("You are in several teams ({choices}); say which with team=."),
         choices=", ".join(t.code for t in mine),
         field="team",
-        example=f"/report 12 hộ team={mine[0].code}",
+        example=f"{_example(ctx, campaign)} team={mine[0].code}",
     )
 
 
@@ -176,6 +250,153 @@ def _report_to_correct(ctx: Ctx, edits: str) -> Report:
             N_("Report #{id} was retracted; send a new /report instead."), id=current.id
         )
     return current
+
+
+# --- /fix -----------------------------------------------------------------------------------
+def fix(ctx: Ctx) -> Reply:
+    return _fix(ctx, ctx.request.args, ctx.request.message_id, confirmed=False)
+
+
+def _fix(ctx: Ctx, line: str, message_id: str | None, *, confirmed: bool) -> Reply:
+    """`/fix <id> <items…> [date=] [team=] [note=]`: a correction of the report's current
+    version, recorded as an edited /report message is. The values given replace the report's
+    values of those metrics; the others, its date, team, note and photo stay unless given."""
+    campaign = _open_campaign(ctx)
+    if message_id is not None:
+        existing = reports.by_source_message(ctx.session, message_id)
+        if existing is not None:  # the same message delivered again: corrected once
+            return confirmation(ctx, campaign, existing)
+    assert campaign.id is not None
+    metrics = queries.metrics(ctx.session, campaign.id)
+    words = split_words(line)
+    if not words:
+        raise UserError(
+            N_("Say which report to correct (its number, from /myreports) and what it says."),
+            example=_fix_example(metrics, "42"),
+        )
+    current = _report_to_fix(ctx, campaign, words[0], _fix_example(metrics, "42"))
+    assert current.id is not None
+    parsed = _parse(ctx, campaign, metrics, words[1:])
+    if not (parsed.values or parsed.day or parsed.team or parsed.note):
+        raise UserError(
+            N_("Say what report #{id} should say: numbers, date= or note=."),
+            id=current.id,
+            example=_fix_example(metrics, str(current.id)),
+        )
+    old_values = {m.id: v for m, v in reports.values_of(ctx.session, current.id)}
+    values = {**old_values, **parsed.values}
+    day = parsed.day or current.report_date
+    if parsed.day is not None:
+        check_date(ctx, campaign, day)
+    team = (
+        resolve_team(ctx, campaign, parsed.team)
+        if parsed.team
+        else ctx.session.get(Team, current.team_id)
+    )
+    assert team is not None and team.id is not None
+    note = parsed.note if parsed.note is not None else current.note
+    photo = _photo_ref(ctx) or current.photo_ref
+    before = (old_values, current.report_date, current.team_id, current.note, current.photo_ref)
+    if (values, day, team.id, note, photo) == before:
+        raise UserError(
+            N_("Report #{id} already says that; nothing was changed."),
+            id=current.id,
+            example="/myreports",
+        )
+    if not confirmed:
+        unusual = _unusual(ctx, team, metrics, parsed)
+        if unusual:
+            return ask_to_confirm(ctx, "fix", line, message_id, None, unusual)
+    saved = reports.record(
+        ctx.session,
+        campaign_id=campaign.id,
+        team_id=team.id,
+        reporter_id=current.reporter_id,  # an admin's fix leaves the report its reporter's
+        day=day,
+        values=values,  # type: ignore[arg-type]
+        note=note,
+        photo_ref=photo,
+        source=ctx.request.user.platform,
+        source_chat=ctx.chat.key,
+        source_message_id=message_id,
+        now=ctx.now(),
+        corrects=current,
+        corrected_by=ctx.account_id,
+    )
+    ctx.audit(campaign, "report.correct", report=current.id, correction=saved.id)
+    return confirmation(ctx, campaign, saved)
+
+
+def _fix_example(metrics: Sequence[Metric], report_id: str) -> str:
+    if not metrics:
+        return f"/fix {report_id} date=hôm qua"
+    return example_line(metrics[:1], f"/fix {report_id}")
+
+
+def _report_to_fix(ctx: Ctx, campaign: Campaign, word: str, example: str) -> Report:
+    """The current version of report `word` (`12`, `#12`): the reporter's own within 24 hours
+    of when it was first sent, or any of the campaign's for its admins."""
+    report_id = word.lstrip("#")
+    if not report_id.isdigit():
+        raise UserError(N_("“{token}” is not a report number."), token=word, example=example)
+    target = ctx.session.get(Report, int(report_id))
+    if target is None or target.campaign_id != campaign.id:
+        raise UserError(N_("There is no report #{id} here."), id=report_id, example="/myreports")
+    current = reports.latest_version(ctx.session, target)
+    if ctx.role(campaign) != "admin":
+        if current.reporter_id != ctx.account_id:
+            raise Refused(
+                N_("Report #{id} is not yours; only its reporter or an administrator can fix it."),
+                id=target.id,
+            )
+        if reports.first_version(ctx.session, current).created_at < ctx.now() - UNDO_WINDOW:
+            raise Refused(
+                N_("Report #{id} is older than 24 hours; ask an administrator to fix it."),
+                id=target.id,
+            )
+    if current.status != "active":
+        raise UserError(
+            N_("Report #{id} was retracted; send a new /report instead."), id=current.id
+        )
+    return current
+
+
+def _changes(ctx: Ctx, saved: Report) -> str | None:
+    """What a correction changed: `12 hộ → 15 hộ; date 10/03/2025 → 09/03/2025`."""
+    assert saved.id is not None and saved.corrects_id is not None
+    old = ctx.session.get(Report, saved.corrects_id)
+    assert old is not None
+    tr = ctx.tr
+    before = {m.id: (m, v) for m, v in reports.values_of(ctx.session, saved.corrects_id)}
+    after = {m.id: (m, v) for m, v in reports.values_of(ctx.session, saved.id)}
+    changes = []
+    for metric_id in dict.fromkeys([*before, *after]):
+        metric = (before.get(metric_id) or after[metric_id])[0]
+        was, now = before.get(metric_id, (None, None))[1], after.get(metric_id, (None, None))[1]
+        if was != now:
+            changes.append(
+                " → ".join(
+                    display.value(tr, metric, v) if v is not None else "—" for v in (was, now)
+                )
+            )
+    if old.report_date != saved.report_date:
+        changes.append(
+            tr._(
+                "date {old} → {new}",
+                old=tr.date(old.report_date),
+                new=tr.date(saved.report_date),
+            )
+        )
+    if old.team_id != saved.team_id:
+        teams = [ctx.session.get(Team, t) for t in (old.team_id, saved.team_id)]
+        changes.append(
+            tr._("team {old} → {new}", old=teams[0].code, new=teams[1].code)  # type: ignore[union-attr]
+        )
+    if old.note != saved.note:
+        changes.append(tr._("note changed"))
+    if old.photo_ref != saved.photo_ref:
+        changes.append(tr._("new photo"))
+    return "; ".join(changes) or None
 
 
 def confirmation(ctx: Ctx, campaign: Campaign, saved: Report) -> Reply:
@@ -193,8 +414,10 @@ def confirmation(ctx: Ctx, campaign: Campaign, saved: Report) -> Reply:
         if saved.corrects_id
         else tr._("✅ Report #{id} recorded.", id=saved.id)
     )
+    changes = _changes(ctx, saved) if saved.corrects_id else None
     lines = [
         heading,
+        *([f"#{saved.corrects_id} → #{saved.id}: {changes}"] if changes else []),
         tr._(
             "Team: {team} · Date: {date}",
             team=display.team_name(team),
@@ -305,8 +528,14 @@ def _unusual(ctx: Ctx, team: Team, metrics: Sequence[Metric], parsed: ParsedRepo
 
 
 def ask_to_confirm(
-    ctx: Ctx, line: str, message_id: str | None, edits: str | None, unusual: list[str]
+    ctx: Ctx,
+    command: str,
+    line: str,
+    message_id: str | None,
+    edits: str | None,
+    unusual: list[str],
 ) -> Reply:
+    """Keep the command (`report` or `fix`) for /confirm to run again, confirmed."""
     token = secrets.token_hex(4)
     now = ctx.now()
     queries.prune_pending(ctx.session, now)
@@ -315,7 +544,9 @@ def ask_to_confirm(
             token=token,
             account_id=ctx.account_id,
             chat_key=ctx.chat.key,
-            command=json.dumps({"args": line, "message_id": message_id, "edits": edits}),
+            command=json.dumps(
+                {"command": command, "args": line, "message_id": message_id, "edits": edits}
+            ),
             created_at=now,
             expires_at=now + CONFIRM_WINDOW,
         )
@@ -349,6 +580,8 @@ def _pending(ctx: Ctx) -> PendingAction:
 def confirm(ctx: Ctx) -> Reply:
     pending = _pending(ctx)
     saved = json.loads(pending.command)
+    if saved.get("command") == "fix":
+        return _fix(ctx, saved["args"], saved["message_id"], confirmed=True)
     return _report(ctx, saved["args"], saved["message_id"], saved["edits"], confirmed=True)
 
 

@@ -32,6 +32,7 @@ TOPICS = (
     Topic("lang", N_("Choose my language: vi or en"), Group.EVERYONE, personal=True),
     Topic("me", N_("My campaigns, roles and teams"), Group.EVERYONE, personal=True),
     Topic("report", N_("Record my team's numbers"), Group.REPORTERS, slack_slash=True),
+    Topic("fix", N_("Correct one of my reports"), Group.REPORTERS),
     Topic("undo", N_("Retract my last report"), Group.REPORTERS, slack_slash=True),
     Topic("myreports", N_("My recent reports"), Group.REPORTERS, personal=True),
     Topic("progress", N_("Progress of the campaign"), Group.REPORTERS, slack_slash=True),
@@ -97,6 +98,18 @@ COMMANDS = (
             "Without items: a guided form."
         ),
         "/report 12 hộ 350m 2tr5 date=hôm qua",
+    ),
+    Command(
+        "fix",
+        None,
+        report.fix,
+        A.MEMBER,
+        '/fix <report-id> <item>… [date=<d>] [team=<code>] [note="…"]',
+        N_(
+            "Correct a report (yours within 24 hours; admins: any): the numbers given replace "
+            "its numbers of those metrics, the rest stays."
+        ),
+        report.FIX_EXAMPLE,
     ),
     Command(
         "undo",

@@ -62,7 +62,7 @@ def list_(ctx: Ctx) -> Reply:
     for team in teams:
         where = paths.get(team.unit_id, "—") if team.unit_id else "—"
         figures = " · ".join(
-            f"{m.key} "
+            f"{display.label(tr, m)} "
             + display.of_target(
                 tr,
                 m,

@@ -63,6 +63,10 @@ class Ctx:
         membership = queries.membership(self.session, self.account_id, campaign.id)
         return membership.role if membership else None
 
+    def role_name(self, role: str) -> str:
+        """`reporter` as the reader says it: tổ viên."""
+        return self.tr._(ROLE_NAMES[role])
+
     def my_teams(self, campaign: Campaign) -> list[Team]:
         assert campaign.id is not None
         return list(queries.teams_of(self.session, self.account_id, campaign.id))
@@ -121,8 +125,8 @@ class Ctx:
             raise Refused(
                 N_("Your role in {campaign} is {role}; this needs: {allowed}."),
                 campaign=campaign.code,
-                role=role,
-                allowed=", ".join(allowed),
+                role=self.role_name(role),
+                allowed=", ".join(map(self.role_name, allowed)),
             )
         return role
 

@@ -33,7 +33,7 @@ FILLERS = frozenset(
         *("and", "plus", "with", "also", "on", "total", "done"),
     }
 )
-EXAMPLE = "/report 12 hộ 350m 2tr5 date=hôm qua"
+SAMPLE_VALUES = {"vnd": "2tr5", "m": "350m", "km": "1,2km"}  # by unit; counted things: 12
 MAX_ALIAS_WORDS = 3
 # `note=…`, `gc: …`, `ghi chú: …` (the mark may be a word of its own: `ghi chú : …`).
 _NOTE_MARK = re.compile(r"(?P<key>[^\W\d_]+(?: [^\W\d_]+)?) ?[:=](?P<value>.*)", re.DOTALL)
@@ -89,10 +89,31 @@ class ParsedReport:
     note: str | None = None
 
 
+class UnknownWord(UserError):
+    """A word that is no metric of the campaign: the handler, which knows the user's other
+    campaigns, says where it might belong."""
+
+    def __init__(self, message: str, /, *, token: str, **params: object) -> None:
+        super().__init__(message, token=token, **params)
+        self.token = token
+
+
 def example_for(metric: Metric) -> str:
     """A correct report of this metric alone, for error messages."""
-    value = {"vnd": "2tr5", "m": "350m", "km": "1,2km"}.get(metric.unit.casefold(), "12")
-    return f"/report {metric.key}={value}"
+    return f"/report {metric.key}={SAMPLE_VALUES.get(metric.unit.casefold(), '12')}"
+
+
+def sample_item(metric: Metric) -> str:
+    """How a reporter writes a value of this metric: `12 hộ`, `2tr5 tiền`, `350m đường`."""
+    word = metric.aliases[0] if metric.aliases else metric.key
+    return f"{SAMPLE_VALUES.get(metric.unit.casefold(), '12')} {word}"
+
+
+def example_line(metrics: Sequence[Metric], command: str = "/report") -> str:
+    """A correct report in this campaign's own words (its first two metrics), for welcomes,
+    reminders and errors: a campaign that counts no `hộ` is never told `/report 12 hộ`.
+    Without metrics, the bare command, which opens the guided form."""
+    return " ".join([command, *(sample_item(m) for m in metrics[:2])])
 
 
 def value_for(
@@ -136,7 +157,7 @@ def read_value(metric: Metric, text: str, example: str) -> float:
     return value_for(metric, numbers.parse_amount(text), " ".join(text.split()), example)
 
 
-def _guess_metric(words: MetricWords, amount: numbers.Amount, token: str) -> Metric:
+def _guess_metric(words: MetricWords, amount: numbers.Amount, token: str, example: str) -> Metric:
     """The metric a bare amount is for: the only length metric for `350m`, the only money
     metric for `2tr5`, the only metric at all for `12`."""
     if amount.unit == "m":
@@ -151,7 +172,7 @@ def _guess_metric(words: MetricWords, amount: numbers.Amount, token: str) -> Met
         N_("Which metric is “{token}” for? Add a word after it: {choices}."),
         token=token,
         choices=words.choices(),
-        example=EXAMPLE,
+        example=example,
     )
 
 
@@ -218,6 +239,7 @@ class _Reader:
     def __init__(self, metrics: Sequence[Metric], today: date) -> None:
         self.lookup = MetricWords(metrics)
         self.today = today
+        self.example = example_line(metrics)
         self.parsed = ParsedReport()
 
     def read(self, words: list[str]) -> ParsedReport:
@@ -254,11 +276,11 @@ class _Reader:
         filler = _filler_end(tokens, i)
         if filler is not None:
             return filler
-        raise UserError(
+        raise UnknownWord(
             N_("I don't understand “{token}”. Metrics here: {choices}."),
             token=token,
             choices=self.lookup.choices(),
-            example=EXAMPLE,
+            example=self.example,
         )
 
     def _option(self, tokens: list[str], i: int, key: str, value: str) -> int:
@@ -291,11 +313,11 @@ class _Reader:
             return i + 1
         metric = self.lookup.find(key)
         if metric is None:
-            raise UserError(
+            raise UnknownWord(
                 N_("I don't know the metric “{token}”. Metrics here: {choices}."),
                 token=key,
                 choices=self.lookup.choices(),
-                example=EXAMPLE,
+                example=self.example,
             )
         if i >= len(tokens) or not numbers.is_amount_start(tokens[i]):
             raise UserError(
@@ -326,6 +348,8 @@ class _Reader:
             taken = numbers.take_amount(tokens, i, self._names_item)
         except UserError as error:  # a bad value: point the form at its field
             error.field = error.field or (keyed.key if keyed else None)
+            if error.example == numbers.EXAMPLE:  # the parser's generic one: use our words
+                error.example = self.example
             raise
         assert taken is not None
         amount, end = taken
@@ -334,15 +358,15 @@ class _Reader:
         if match is not None and (keyed is None or match[0] is keyed):
             metric, end = match  # `12 hộ`; `households=7 hộ`, as a form answer says it
         elif end < len(tokens) and match is None and self._is_unknown_word(tokens, end):
-            raise UserError(
+            raise UnknownWord(
                 N_("I don't know the metric “{token}”. Metrics here: {choices}."),
                 token=tokens[end],
                 choices=self.lookup.choices(),
                 field=keyed.key if keyed else None,
-                example=EXAMPLE,
+                example=self.example,
             )
         else:
-            metric = keyed or _guess_metric(self.lookup, amount, phrase)
+            metric = keyed or _guess_metric(self.lookup, amount, phrase, self.example)
         self._put(metric, value_for(metric, amount, phrase), phrase)
         return end
 
@@ -354,7 +378,7 @@ class _Reader:
                 metric=metric.key,
                 token=token,
                 field=metric.key,
-                example=EXAMPLE,
+                example=self.example,
             )
         self.parsed.values[metric.id] = value
 
@@ -364,7 +388,7 @@ class _Reader:
                 N_("Two dates in one report (“{token}”)."),
                 token=token,
                 field="date",
-                example=EXAMPLE,
+                example=self.example,
             )
         self.parsed.day = day
 
