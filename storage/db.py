@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel, create_engine
 
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import limits, models  # noqa: F401  (tables on SQLModel.metadata; size checks)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

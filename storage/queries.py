@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, delete, select
 
+from storage.limits import fit
 from storage.models import (
     Account,
     Campaign,
@@ -21,6 +22,7 @@ from storage.models import (
     TeamMember,
     Unit,
 )
+from storage.progress import ancestors
 
 
 class Identity(Protocol):
@@ -31,6 +33,7 @@ class Identity(Protocol):
 
 
 def get_or_create_account(session: Session, ref: Identity, name: str, now: datetime) -> Account:
+    name = fit(Account, "display_name", name)  # the platform's name for them: cut, not refused
     account = account_by_ref(session, ref)
     if account is None:
         account = Account(key=ref.key, display_name=name, created_at=now)
@@ -44,6 +47,7 @@ def get_or_create_account(session: Session, ref: Identity, name: str, now: datet
 def get_or_create_chat(
     session: Session, ref: Identity, title: str, is_group: bool, now: datetime
 ) -> Chat:
+    title = fit(Chat, "title", title)
     chat = chat_by_ref(session, ref)
     if chat is None:
         chat = Chat(key=ref.key, title=title, is_group=is_group, created_at=now)
@@ -200,20 +204,17 @@ def teams_of(session: Session, account_id: int, campaign_id: int) -> Sequence[Te
 
 def unit_paths(session: Session, campaign_id: int) -> dict[int, str]:
     """Each unit's path from the root ("Tỉnh A / Xã B / Thôn C"), following the current tree.
-    A campaign has at most a few thousand units, so one query and a walk in memory is enough."""
+    A campaign has at most a few thousand units, so one query and a walk in memory is enough;
+    a cycle (only a database edited by hand can hold one) ends the path where it comes round."""
     nodes = {u.id: u for u in units(session, campaign_id)}
-    paths: dict[int, str] = {}
-
-    def path(unit_id: int) -> str:
-        if unit_id not in paths:
-            unit = nodes[unit_id]
-            parent = path(unit.parent_id) + " / " if unit.parent_id in nodes else ""
-            paths[unit_id] = parent + unit.name
-        return paths[unit_id]
-
-    for unit_id in nodes:
-        path(unit_id)  # type: ignore[arg-type]
-    return paths
+    parents = {unit_id: unit.parent_id for unit_id, unit in nodes.items()}
+    return {
+        unit_id: " / ".join(
+            nodes[n].name for n in reversed(ancestors(unit_id, parents)) if n in nodes
+        )
+        for unit_id in nodes
+        if unit_id is not None
+    }
 
 
 def move_chat(session: Session, old_ref: Identity, new_ref: Identity) -> None:

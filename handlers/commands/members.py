@@ -8,6 +8,7 @@ from datetime import timedelta
 from handlers.commands.common import find_team, word
 from handlers.engine.context import ROLE_NAMES, ROLE_RANK, Ctx
 from handlers.errors import N_, Refused, UserError
+from handlers.language import numbers
 from handlers.values import Ref, Reply
 from storage import queries
 from storage.models import Account, Campaign, Invite, Team
@@ -18,15 +19,10 @@ INVITE_EXAMPLE = "/invite to1 uses=20 days=7"
 
 
 def _small_int(ctx: Ctx, key: str, default: int, limit: int) -> int:
-    value = ctx.args.options.get(key, str(default))
-    if not value.isdigit() or not 1 <= int(value) <= limit:
-        raise UserError(
-            N_("{key} takes a whole number from 1 to {limit}."),
-            key=key,
-            limit=limit,
-            example=INVITE_EXAMPLE,
-        )
-    return int(value)
+    value = ctx.args.options.get(key)
+    if value is None:
+        return default
+    return numbers.whole_number(value, name=key + "=", low=1, high=limit, example=INVITE_EXAMPLE)
 
 
 def invite(ctx: Ctx) -> Reply:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from handlers.commands.common import find_team
 from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
+from handlers.language import numbers
 from handlers.language.args import split_words
 from handlers.language.report_lines import EXAMPLE, ParsedReport, parse_report
 from handlers.read import display
@@ -20,6 +21,7 @@ from storage import progress, queries, reports
 from storage.models import Campaign, Metric, PendingAction, Report, Team
 
 UNDO_WINDOW = timedelta(hours=24)
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is an error there, not a miss
 CONFIRM_WINDOW = timedelta(hours=1)
 QUICK_VALUES = ("1", "2", "5", "10")
 # A value over this many times the team's median asks first, once the team has USUAL_MIN of
@@ -371,10 +373,10 @@ def undo(ctx: Ctx) -> Reply:
                 N_("You have no report from the last 24 hours to undo."), example="/myreports"
             )
     else:
-        report_id = word.lstrip("#")
-        if not report_id.isdigit():
-            raise UserError(N_("“{token}” is not a report number."), token=word, example="/undo 42")
-        target = ctx.session.get(Report, int(report_id))
+        report_id = numbers.whole_number(
+            word.lstrip("#"), name="/undo", low=1, high=MAX_ID, example="/undo 42"
+        )
+        target = ctx.session.get(Report, report_id)
         if target is None or target.campaign_id != campaign.id:
             raise UserError(
                 N_("There is no report #{id} here."), id=report_id, example="/myreports"
