@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, event
+from sqlalchemy import Column, String, TypeDecorator, event
 from sqlmodel import Session
 
 
@@ -30,8 +30,7 @@ class NulByte(ValueError):
 
 def limit(model: type[Any], column: str) -> int | None:
     """The column's maximum length in characters, or None for unbounded text."""
-    kind = model.__table__.columns[column].type
-    return kind.length if isinstance(kind, String) else None
+    return _length(model.__table__.columns[column])
 
 
 def fit(model: type[Any], column: str, text: str) -> str:
@@ -46,15 +45,20 @@ def check(row: Any) -> None:
     stored the same way on every database."""
     table = row.__table__
     for column in table.columns:
-        if not isinstance(column.type, String):
-            continue
         value = getattr(row, column.key, None)
         if not isinstance(value, str):
             continue
         if "\x00" in value:
             raise NulByte(table.name, column.key)
-        if column.type.length is not None and len(value) > column.type.length:
-            raise TooLong(table.name, column.key, len(value), column.type.length)
+        size = _length(column)
+        if size is not None and len(value) > size:
+            raise TooLong(table.name, column.key, len(value), size)
+
+
+def _length(column: Column[Any]) -> int | None:
+    # SQLModel's AutoString wraps a String: the length is on the type it decorates.
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    return kind.length if isinstance(kind, String) else None
 
 
 @event.listens_for(Session, "before_flush")
