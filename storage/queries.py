@@ -15,6 +15,7 @@ from storage.models import (
     Chat,
     DigestSubscription,
     Invite,
+    JoinFailure,
     Membership,
     Metric,
     PendingAction,
@@ -133,6 +134,27 @@ def prune_pending(session: Session, now: datetime) -> None:
 
 def invite_by_code(session: Session, code: str) -> Invite | None:
     return session.exec(select(Invite).where(Invite.code == code)).first()
+
+
+def join_failures_since(session: Session, account_id: int, since: datetime) -> list[datetime]:
+    """When the account's wrong invite codes since `since` were tried, oldest first."""
+    return list(
+        session.exec(
+            select(JoinFailure.at)
+            .where(JoinFailure.account_id == account_id, col(JoinFailure.at) >= since)
+            .order_by(col(JoinFailure.at))
+        ).all()
+    )
+
+
+def add_join_failure(session: Session, account_id: int, now: datetime, before: datetime) -> None:
+    """Record a wrong code; the account's failures older than `before` no longer count."""
+    session.exec(
+        delete(JoinFailure).where(  # type: ignore[call-overload]
+            col(JoinFailure.account_id) == account_id, col(JoinFailure.at) < before
+        )
+    )
+    session.add(JoinFailure(account_id=account_id, at=now))
 
 
 def digest_subscription(

@@ -4,12 +4,15 @@ SQLite and PostgreSQL, which must answer the same."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from sqlmodel import select
 
 from handlers.values import Attachment, Ref, Request
 from storage.db import Database
-from storage.models import Account, Report, Team, Unit
+from storage.models import Account, Invite, Report, Team, Unit
 from tests.conftest import Chat
 
 APOLOGY = "something went wrong"
@@ -135,3 +138,43 @@ def test_digits_other_than_0_to_9_are_an_error_not_an_error_id(
 ) -> None:
     text = campaign.error(user, line).text
     assert expected in text and APOLOGY not in text
+
+
+def invite_code(reply_text: str) -> str:
+    return reply_text.split()[2].rstrip(":")
+
+
+def test_invite_codes_have_65_bits_and_read_aloud_in_groups(campaign: Chat, db: Database) -> None:
+    shown = invite_code(campaign.ok("an", "/invite t1").text)
+    assert len(shown) == 15 and shown[4] == shown[9] == "-"  # ABCD-EFGH-JKLMN
+    typed = " ".join(shown.replace("-", "").lower()[i : i + 3] for i in range(0, 13, 3))
+    assert "You report for team" in campaign.ok("newbie", f"/join {typed}").text
+    with db.session() as session:
+        assert shown.replace("-", "") in session.exec(select(Invite.code)).all()
+
+
+def test_rejoining_with_my_own_code_does_not_use_it_up(campaign: Chat, db: Database) -> None:
+    code = invite_code(campaign.ok("an", "/invite t1 uses=1").text)
+    campaign.ok("newbie", f"/join {code}")
+    assert "already in" in campaign.ok("newbie", f"/join {code}").text
+    with db.session() as session:
+        assert session.exec(select(Invite.uses).where(Invite.code == code.replace("-", ""))).one()
+    assert "used up" in campaign.error("other", f"/join {code}").text
+
+
+def test_wrong_codes_are_slowed_per_account_and_look_alike(campaign: Chat, clock: Any) -> None:
+    other = invite_code(campaign.ok("an", "/invite t1 uses=1").text)
+    campaign.ok("x", f"/join {other}")  # used up now
+    expired = invite_code(campaign.ok("an", "/invite t2 days=1").text)
+    clock.advance(timedelta(days=2))
+    answers = {
+        campaign.error("guess", f"/join {code}").text.replace(code, "…")
+        for code in (other, expired, "ZZZZ-ZZZZ-ZZZZZ", "ABCD-EFGH-JKLMN", "nope")
+    }
+    assert len(answers) == 1  # unknown, used up and expired read the same
+    good = invite_code(campaign.ok("an", "/invite t1").text)
+    locked = campaign.error("guess", f"/join {good}").text
+    assert locked.startswith("⛔") and "Try again in 10 minutes" in locked
+    assert "You report for team" in campaign.ok("someone-else", f"/join {good}").text
+    clock.advance(timedelta(minutes=11))
+    assert "You report for team" in campaign.ok("guess", f"/join {good}").text

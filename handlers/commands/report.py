@@ -157,7 +157,7 @@ def resolve_team(ctx: Ctx, campaign: Campaign, code: str | None) -> Team:
         raise Refused(
             N_("You are not in any team of {campaign}; ask for a team invite."),
             campaign=campaign.code,
-            example="/join ABCD1234",
+            example="/join ABCD-EFGH-JKLMN",
         )
     raise UserError(
         N_("You are in several teams ({choices}); say which with team=."),

@@ -105,7 +105,7 @@ class Ctx:
         if not mine:
             raise Refused(
                 N_("You are not in any campaign yet. Ask an administrator for an invite code."),
-                example="/join ABCD1234",
+                example="/join ABCD-EFGH-JKLMN",
             )
         raise UserError(
             N_("You take part in several campaigns ({choices}). Choose one for this chat."),
