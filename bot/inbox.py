@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.delivery import RECORD_RETRY, record
 from handlers.clock import Clock
 from handlers.engine.dispatch import Unavailable
 from storage import inbox
@@ -32,11 +33,20 @@ PRUNE_EVERY = timedelta(hours=1)
 
 
 class Inbox:
-    def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float = POLL) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        owner: str,
+        *,
+        poll: float = POLL,
+        retry: float = RECORD_RETRY,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.owner = owner
         self.poll = poll
+        self.retry = retry  # seconds between tries to record a delivery done or released
         self._handlers: dict[str, Handle] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -135,18 +145,14 @@ class Inbox:
             with self.db.session() as session:
                 inbox.done(session, delivery.id, self.clock.now(), error)
 
-        try:
-            await asyncio.to_thread(write)
-        except Exception as failure:  # its lease runs out and it is handled again
-            log.warning("delivery %s not marked done: %s", delivery.id, failure)
+        # Given up, its lease runs out and it is handled again (its command finds it done).
+        await record(write, f"delivery {delivery.id} done", retry=self.retry)
 
     async def _release(self, delivery_id: int) -> None:
         def write() -> None:
             with self.db.session() as session:
                 inbox.release(session, delivery_id, self.clock.now() + RETRY)
 
-        try:
-            await asyncio.to_thread(write)
-        except Exception as failure:  # the lease runs out instead
-            log.warning("delivery %s not released: %s", delivery_id, failure)
+        # Given up, the lease runs out instead: handled two minutes later, not lost.
+        await record(write, f"delivery {delivery_id} release", retry=self.retry)
         self._wake.set()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import wire
-from bot.delivery import ChatUnavailable
+from bot.delivery import RECORD_RETRY, ChatUnavailable, record
 from handlers.clock import Clock
 from handlers.engine.dispatch import Then
 from handlers.values import Ref, Reply
@@ -34,11 +34,20 @@ PRUNE_EVERY = timedelta(hours=1)
 
 
 class Outbox:
-    def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float = POLL) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        owner: str,
+        *,
+        poll: float = POLL,
+        retry: float = RECORD_RETRY,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.owner = owner
         self.poll = poll
+        self.retry = retry  # seconds between tries to record a reply sent
         self._answers: dict[str, Answer] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -141,7 +150,5 @@ class Outbox:
             with self.db.session() as session:
                 change(session, *args)
 
-        try:
-            await asyncio.to_thread(write)
-        except Exception as error:  # the lease runs out; at worst the reply goes twice
-            log.warning("outbox row %s not updated: %s", args[0], error)
+        # Given up, the lease runs out and the reply may go a second time.
+        await record(write, f"outbox row {args[0]}", retry=self.retry)

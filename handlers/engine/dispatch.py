@@ -94,8 +94,13 @@ class Engine:
     def move_chat(self, old: Ref, new: Ref) -> None:
         """The platform gave a chat a new id (a Telegram group became a supergroup): its
         bindings and digest subscriptions follow it."""
-        with self.db.session() as session:
-            queries.move_chat(session, old, new)
+        try:
+            with self.db.session() as session:
+                queries.move_chat(session, old, new)
+        except DBAPIError as error:  # the stored update is tried again, not dropped
+            if _unavailable(error):
+                raise Unavailable(str(error.orig or error)) from error
+            raise
         log.info("chat %s moved to %s", old, new)
 
     def translator(self, language: str | None) -> Translator:
