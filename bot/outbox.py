@@ -29,6 +29,9 @@ Answer = Callable[[Ref, Reply, dict[str, Any]], Awaitable[None]]
 LEASE = timedelta(minutes=2)
 POLL = 1.0  # seconds between looks for replies other instances wrote
 RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2))
+# Replies claimed at once. Those sent but not yet marked sent when the process is killed go out
+# again after its restart, so a smaller batch sends fewer twice; Telegram takes ~30 a second.
+BATCH = 16
 KEEP = timedelta(days=2)
 PRUNE_EVERY = timedelta(hours=1)
 
@@ -122,7 +125,7 @@ class Outbox:
             if self._pruned is None or now - self._pruned > PRUNE_EVERY:
                 outbox.prune(session, now - KEEP)
                 self._pruned = now
-            return outbox.claim(session, list(self._answers), self.owner, now, LEASE)
+            return outbox.claim(session, list(self._answers), self.owner, now, LEASE, BATCH)
 
     async def _send(self, item: Claimed) -> None:
         reply, hints = wire.loads(item.payload)

@@ -107,9 +107,9 @@ async def test_two_instances_run_every_command_once_and_answer_it_once(
             '/metric add households "Hộ" unit=household aliases=hộ',
             '/team add t1 "Tổ 1"',
         ]
-        for line in setup:  # one after the other: each needs the one before
+        for count, line in enumerate(setup, 1):  # one after the other: each needs the last
             await lb.say(hq, admin, line)
-            await fake.wait_for(lambda n=len(texts(fake, hq)): len(texts(fake, hq)) > n, 20)
+            await fake.wait_for(lambda n=count: len(texts(fake, hq)) >= n, 20)
         invites = 4
         await asyncio.gather(*(lb.say(hq, admin, "/invite t1 uses=100") for _ in range(invites)))
         await fake.wait_for(lambda: len(texts(fake, hq)) >= len(setup) + invites, 20)
