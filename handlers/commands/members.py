@@ -94,7 +94,7 @@ def invite(ctx: Ctx) -> Reply:
         tr._("Send it to them: /join {code}", code=grouped(code)),
     ]
     if ctx.settings.deep_link_base:
-        lines.append(ctx.settings.deep_link_base + code)
+        lines.append(ctx.settings.deep_link_base + grouped(code))  # start= takes A-Z 0-9 -
     return Reply("\n".join(lines))
 
 
@@ -142,7 +142,7 @@ def redeem(ctx: Ctx, typed: str) -> Reply:
     )
     ctx.chat.campaign_id = ctx.chat.campaign_id or campaign.id
     ctx.session.add(ctx.chat)
-    ctx.audit(campaign, "invite.use", code=grouped(code), role=found.role)
+    ctx.audit(campaign, "invite.use", code=code, role=found.role)
     tr = ctx.tr
     if found.team_id:
         team = ctx.session.get(Team, found.team_id)

@@ -71,7 +71,7 @@ def _cycles(new_units: dict[str, tuple[str, str]]) -> list[str]:
         if node in chain:  # came round: the circle is the part of the chain from `node` on
             circle = chain[chain.index(node) :]
             found.append(" → ".join([*circle, node]))
-        done.update(chain)
+        done |= set(chain)
     return found
 
 
