@@ -71,8 +71,8 @@ def build(
     catalogs = Catalogs()
     engine = Engine(db, clock, catalogs, settings, build_table())
     instance = config.server.instance or socket.gethostname()
-    inbox = Inbox(db, clock, instance, poll=tuning.worker_poll)
-    outbox = Outbox(db, clock, instance, poll=tuning.worker_poll)
+    inbox = Inbox(db, clock, instance, poll=tuning.worker_poll, retry=tuning.record_retry)
+    outbox = Outbox(db, clock, instance, poll=tuning.worker_poll, retry=tuning.record_retry)
     platforms = _adapters(config, engine, inbox, outbox, tuning) if adapters else ()
     routes = Senders({**{a.platform: a.sender for a in platforms}, **(senders or {})})
     language = config.defaults.language

@@ -6,14 +6,16 @@ import sys
 from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
 from bot import app as wiring
 from bot.config import Config, ConfigError, load_config
 from bot.shell import Shell, line_editing
+from handlers.language.i18n import Catalogs
 from handlers.values import Attachment, Ref, Reply, Request
+from storage.db import Unreachable
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -39,8 +41,19 @@ def _config(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
+def _build(config: Config, **options: Any) -> wiring.App:
+    """The app, or one line naming the database (without its password) if it does not answer,
+    instead of a driver's traceback."""
+    try:
+        return wiring.build(config, **options)
+    except Unreachable as error:
+        tr = Catalogs().translator(config.defaults.language)
+        typer.echo(tr._("Database: cannot reach {database}", database=str(error)), err=True)
+        raise typer.Exit(1) from None
+
+
 def _operator_app(config_path: Path | None) -> wiring.App:
-    return wiring.build(_config(config_path), superadmins=(OPERATOR,))
+    return _build(_config(config_path), superadmins=(OPERATOR,))
 
 
 def _as_operator(
@@ -215,7 +228,7 @@ def run(config: ConfigOption = None) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    app = wiring.build(settings, adapters=True)
+    app = _build(settings, adapters=True)
     asyncio.run(run_until_signalled(Runtime(app)))
 
 
@@ -249,7 +262,7 @@ def slack_manifest(
 def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations (safe to run any time)."""
     settings = _config(config)
-    app = wiring.build(settings)
+    app = _build(settings)
     tr = app.engine.translator(settings.defaults.language)
     url = settings.redacted()["database"]["url"]
     typer.echo(tr._("Database is up to date: {url}", url=url))

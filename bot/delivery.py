@@ -5,12 +5,39 @@ durable outbox, bot/outbox.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.values import Platform, Ref, Reply
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+# A worker that holds a lease keeps trying to record what it did (a reply sent, a delivery done)
+# while the database is away, for well under the two-minute lease: marked late, the work is not
+# done twice; given up, the lease runs out and another instance does it again.
+RECORD_RETRY = 2.0  # seconds
+RECORD_TRIES = 30
+
+
+async def record(write: Callable[[], None], what: str, *, retry: float = RECORD_RETRY) -> bool:
+    """Run the database write `write` in a thread until it succeeds, at most RECORD_TRIES
+    times; False (and logged) if it never did."""
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            await asyncio.to_thread(write)
+            return True
+        except Exception as error:  # the database is away
+            if attempt == RECORD_TRIES:
+                log.warning("%s not recorded after %d tries: %s", what, attempt, error)
+                return False
+            log.info("%s not recorded yet (%s); again in %ss", what, error, retry)
+            await asyncio.sleep(retry)
+    return False
 
 
 class ChatUnavailable(Exception):

@@ -34,8 +34,10 @@ KEEP = timedelta(days=8)  # Telegram may reuse update ids after a week of silenc
 class Inbox(Worker):
     name = "inbox"
 
-    def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float = POLL) -> None:
-        super().__init__(db, clock, owner, poll=poll)
+    def __init__(
+        self, db: Database, clock: Clock, owner: str, *, poll: float = POLL, retry: float = 2.0
+    ) -> None:
+        super().__init__(db, clock, owner, poll=poll, retry=retry)
         self._handlers: dict[str, Handle] = {}
 
     def serve(self, source: str, handle: Handle) -> None:

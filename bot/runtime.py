@@ -25,7 +25,13 @@ class Runtime:
         self.port = 0
 
     async def _health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "adapters": [a.platform for a in self.adapters]})
+        """200 while the database answers, 503 while it does not (a load balancer then sends
+        nothing here; what is already stored waits for it)."""
+        database = await asyncio.to_thread(self.app.db.ping)
+        return web.json_response(
+            {"ok": database, "database": database, "adapters": [a.platform for a in self.adapters]},
+            status=200 if database else 503,
+        )
 
     async def start(self) -> None:
         for adapter in self.adapters:

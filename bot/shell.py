@@ -115,7 +115,7 @@ class Shell:
             self.chat = rest if rest.startswith("#") else "@" + rest.lstrip("@")
         elif word == "attach" and rest:
             self._attach(Path(shlex.split(rest)[0]).expanduser())
-        elif word == "tap" and rest.isdigit():
+        elif word == "tap" and rest.isascii() and rest.isdigit():  # not `²`
             index = int(rest) - 1
             if not 0 <= index < len(self._buttons):
                 self.say(

@@ -414,7 +414,13 @@ class TelegramAdapter:
             await self._moved(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat_id))
 
     async def _moved(self, old: Ref, new: Ref) -> None:
-        await asyncio.to_thread(self.engine.move_chat, old, new)
+        try:
+            await asyncio.to_thread(self.engine.move_chat, old, new)
+        except Unavailable as error:
+            state = HANDLING.get(None)
+            if state is not None:  # the migration update is tried again later
+                state.unavailable = error
+            raise
 
     async def _on_error(self, update: object, context: Context) -> None:
         if isinstance(context.error, Unavailable):

@@ -13,6 +13,8 @@ class Tuning:
     poll_timeout: int = 30  # seconds a long poll waits for news
     # Seconds between an idle inbox's or outbox's looks for work another instance stored.
     worker_poll: float = 1.0
+    # Seconds between tries to record a reply sent or a delivery done while the database is away.
+    record_retry: float = 2.0
 
 
 DEFAULT_TUNING = Tuning()

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.delivery import RECORD_RETRY, record
 from handlers.clock import Clock
 from storage.db import Database
 
@@ -25,11 +26,14 @@ PRUNE_EVERY = timedelta(hours=1)
 class Worker(ABC):
     name = "worker"
 
-    def __init__(self, db: Database, clock: Clock, owner: str, *, poll: float) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, owner: str, *, poll: float, retry: float = RECORD_RETRY
+    ) -> None:
         self.db = db
         self.clock = clock
         self.owner = owner
         self.poll = poll
+        self.retry = retry  # seconds between tries to record a row's new state
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pruned: datetime | None = None
@@ -99,9 +103,7 @@ class Worker(ABC):
             change(session, *args)
 
     async def _update(self, change: Any, *args: Any) -> None:
-        """A row's new state; if the database fails us, its lease runs out and it is worked
-        again (at worst a reply goes twice)."""
-        try:
-            await asyncio.to_thread(self._write, change, *args)
-        except Exception as error:
-            log.warning("%s: row %s not updated: %s", self.name, args[0] if args else "", error)
+        """A row's new state, tried again while the database is away; given up, the row's
+        lease runs out and it is worked again (at worst a reply goes twice)."""
+        what = f"{self.name} row {args[0] if args else ''}"
+        await record(lambda: self._write(change, *args), what, retry=self.retry)

@@ -11,12 +11,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import limits, models  # noqa: F401  (tables on SQLModel.metadata; size checks)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT = 10  # seconds
 
 
 def is_database_url(url: str) -> bool:
@@ -30,6 +31,16 @@ def is_database_url(url: str) -> bool:
 def without_password(url: str) -> str:
     """The URL as it may be printed or logged."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+class Unreachable(Exception):
+    """The database did not answer (no server, refused, locked, unreadable file)."""
+
+    def __init__(self, url: str, error: Exception) -> None:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        super().__init__(
+            f"{without_password(url)}: {reason[0] if reason else type(error).__name__}"
+        )
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -64,7 +75,11 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            # A server that does not answer at all is reported after 10 s, not after the
+            # operating system's TCP time-out of minutes.
+            self.engine = create_engine(
+                url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT}
+            )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -84,11 +99,24 @@ class Database:
         return config
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
-        with self.engine.begin() as connection:
-            config = self.alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        """Bring the schema to the newest migration (idempotent). Raises `Unreachable` when
+        the database does not answer."""
+        try:
+            with self.engine.begin() as connection:
+                config = self.alembic_config()
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except (OperationalError, InterfaceError) as error:
+            raise Unreachable(self.url, error) from None
+
+    def ping(self) -> bool:
+        """Does the database answer a query now?"""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except (OperationalError, InterfaceError):
+            return False
+        return True
 
     def create_all(self) -> None:
         """Create the tables straight from the models: for tests, which check separately that

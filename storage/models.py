@@ -199,6 +199,18 @@ class Invite(SQLModel, table=True):
     created_at: datetime
 
 
+class JoinFailure(SQLModel, table=True):
+    """A /join with a code that is unknown, expired or used up. Counted per account over a few
+    minutes to slow down guessing, in the database so the count holds across instances."""
+
+    __tablename__ = "join_failure"
+    __table_args__ = (Index("ix_join_failure_account_at", "account_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    at: datetime
+
+
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)

@@ -3,7 +3,7 @@ teams and days, never on the number of reports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from sqlalchemy import func
@@ -124,12 +124,23 @@ def unit_parents(session: Session, campaign_id: int) -> dict[int, int | None]:
     )  # type: ignore[arg-type]
 
 
-def roll_up(by_unit: dict[int, float], parents: dict[int, int | None]) -> dict[int, float]:
+def ancestors(unit_id: int, parents: Mapping[int, int | None]) -> list[int]:
+    """The unit and its ancestors up to the root. The commands never store a cycle, but a
+    database edited by hand might hold one: the walk stops where it would come round again."""
+    chain: list[int] = []
+    seen: set[int] = set()
+    node: int | None = unit_id
+    while node is not None and node not in seen:
+        chain.append(node)
+        seen.add(node)
+        node = parents.get(node)
+    return chain
+
+
+def roll_up(by_unit: dict[int, float], parents: Mapping[int, int | None]) -> dict[int, float]:
     """Add each unit's value to all its ancestors: totals and targets follow the current tree."""
     rolled: dict[int, float] = {}
     for unit_id, value in by_unit.items():
-        node: int | None = unit_id
-        while node is not None:
+        for node in ancestors(unit_id, parents):
             rolled[node] = rolled.get(node, 0.0) + value
-            node = parents.get(node)
     return rolled

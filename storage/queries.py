@@ -8,12 +8,14 @@ from typing import Protocol
 
 from sqlmodel import Session, col, delete, select
 
+from storage.limits import fit
 from storage.models import (
     Account,
     Campaign,
     Chat,
     DigestSubscription,
     Invite,
+    JoinFailure,
     Membership,
     Metric,
     PendingAction,
@@ -22,6 +24,7 @@ from storage.models import (
     TeamMember,
     Unit,
 )
+from storage.progress import ancestors
 
 
 class Identity(Protocol):
@@ -33,6 +36,7 @@ class Identity(Protocol):
 
 def get_or_create_account(session: Session, ref: Identity, name: str, now: datetime) -> Account:
     """The account of `ref`; a new one gets the roles that were waiting for it."""
+    name = fit(Account, "display_name", name)  # the platform's name for them: cut, not refused
     account = account_by_ref(session, ref)
     if account is None:
         account = Account(key=ref.key, display_name=name, created_at=now)
@@ -47,6 +51,7 @@ def get_or_create_account(session: Session, ref: Identity, name: str, now: datet
 def get_or_create_chat(
     session: Session, ref: Identity, title: str, is_group: bool, now: datetime
 ) -> Chat:
+    title = fit(Chat, "title", title)
     chat = chat_by_ref(session, ref)
     if chat is None:
         chat = Chat(key=ref.key, title=title, is_group=is_group, created_at=now)
@@ -173,6 +178,27 @@ def invite_by_code(session: Session, code: str) -> Invite | None:
     return session.exec(select(Invite).where(Invite.code == code)).first()
 
 
+def join_failures_since(session: Session, account_id: int, since: datetime) -> list[datetime]:
+    """When the account's wrong invite codes since `since` were tried, oldest first."""
+    return list(
+        session.exec(
+            select(JoinFailure.at)
+            .where(JoinFailure.account_id == account_id, col(JoinFailure.at) >= since)
+            .order_by(col(JoinFailure.at))
+        ).all()
+    )
+
+
+def add_join_failure(session: Session, account_id: int, now: datetime, before: datetime) -> None:
+    """Record a wrong code; the account's failures older than `before` no longer count."""
+    session.exec(
+        delete(JoinFailure).where(  # type: ignore[call-overload]
+            col(JoinFailure.account_id) == account_id, col(JoinFailure.at) < before
+        )
+    )
+    session.add(JoinFailure(account_id=account_id, at=now))
+
+
 def digest_subscription(
     session: Session, chat_id: int, campaign_id: int
 ) -> DigestSubscription | None:
@@ -242,20 +268,17 @@ def teams_of(session: Session, account_id: int, campaign_id: int) -> Sequence[Te
 
 def unit_paths(session: Session, campaign_id: int) -> dict[int, str]:
     """Each unit's path from the root ("Tỉnh A / Xã B / Thôn C"), following the current tree.
-    A campaign has at most a few thousand units, so one query and a walk in memory is enough."""
+    A campaign has at most a few thousand units, so one query and a walk in memory is enough;
+    a cycle (only a database edited by hand can hold one) ends the path where it comes round."""
     nodes = {u.id: u for u in units(session, campaign_id)}
-    paths: dict[int, str] = {}
-
-    def path(unit_id: int) -> str:
-        if unit_id not in paths:
-            unit = nodes[unit_id]
-            parent = path(unit.parent_id) + " / " if unit.parent_id in nodes else ""
-            paths[unit_id] = parent + unit.name
-        return paths[unit_id]
-
-    for unit_id in nodes:
-        path(unit_id)  # type: ignore[arg-type]
-    return paths
+    parents = {unit_id: unit.parent_id for unit_id, unit in nodes.items()}
+    return {
+        unit_id: " / ".join(
+            nodes[n].name for n in reversed(ancestors(unit_id, parents)) if n in nodes
+        )
+        for unit_id in nodes
+        if unit_id is not None
+    }
 
 
 def move_chat(session: Session, old_ref: Identity, new_ref: Identity) -> None:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from handlers.commands.export import XLSX
 from handlers.values import Attachment, Reply
@@ -231,13 +232,11 @@ def test_control_characters_never_break_an_export(campaign: Chat, db: Database) 
     campaign.ok("lan", "/report 12 hộ note=ok")
     nul = "\x00" if db.url.startswith("sqlite") else ""  # PostgreSQL text cannot hold NUL
     stored = f"nhà ông Ba\x0b đồng ý \x1b[31m{nul}xong\x07"
-    with db.session() as session:
-        report = session.exec(select(Report)).one()
-        report.note = stored
-        session.add(report)
-        account = session.exec(select(Account).where(Account.key == "shell:lan")).one()
-        account.display_name = "Lan\x1b"
-        session.add(account)
+    with db.session() as session:  # as a database written before input was cleaned holds it
+        session.exec(update(Report).values(note=stored))  # type: ignore[call-overload]
+        session.exec(
+            update(Account).where(col(Account.key) == "shell:lan").values(display_name="Lan\x1b")  # type: ignore[call-overload]
+        )
     reports, _ = sheets(campaign.ok("hoa", "/export xlsx"))
     assert reports["N2"].value == "nhà ông Ba đồng ý [31mxong"
     assert reports["F2"].value == "Lan"

@@ -69,7 +69,7 @@ def test_fix_errors_name_the_problem_and_store_nothing(
     campaign.ok("minh", "/report 3 hộ")
     cases = {
         "/fix": "Say which report",
-        "/fix abc 15 hộ": "“abc” is not a report number",
+        "/fix abc 15 hộ": "whole number from 1 to 2147483647, not “abc”",
         "/fix 99 15 hộ": "no report #99",
         "/fix 1": "Say what report #1 should say",
         "/fix 1 12 hộ": "already says that",

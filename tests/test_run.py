@@ -15,6 +15,7 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import Report
 from tests.fakes.telegram_api import FakeTelegram
+from tests.scenarios import kill_burst
 
 ADMIN, REPORTER = 1001, 2002
 
@@ -96,3 +97,13 @@ async def test_tiendo_run_survives_kill_9_without_losing_or_doubling_reports(
                 process.kill()
                 await process.wait()
         assert fake.violations == []
+
+
+async def test_a_burst_from_many_reporters_survives_random_kill_9s(tmp_path: Path) -> None:
+    """200 reports from 20 reporters, each with its own value, and two SIGKILLs at random
+    moments: every report stored once and confirmed. (bench/faults.py runs the long version.)"""
+    run = await kill_burst(
+        f"sqlite:///{tmp_path / 'tiendo.db'}", tmp_path, reports=200, reporters=20, kills=2
+    )
+    assert run.kills == 2
+    assert run.tally.ok, run.tally

@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.engine.context import ROLE_NAMES, Ctx
-from handlers.errors import N_, UserError
+from handlers.errors import N_
+from handlers.language import numbers
 from handlers.language.i18n import Translator
 from handlers.read import display
 from handlers.values import Reply
@@ -357,10 +358,10 @@ def _who(account: Account | None) -> str:
 def audit(ctx: Ctx) -> Reply:
     campaign = ctx.campaign()
     assert campaign.id is not None
-    count = ctx.args.word(0) or "20"
-    if not count.isdigit() or not 1 <= int(count) <= 200:
-        raise UserError(N_("/audit takes a number of events from 1 to 200."), example="/audit 50")
-    events = stored.recent(ctx.session, campaign.id, int(count))
+    count = numbers.whole_number(
+        ctx.args.word(0) or "20", name="/audit", low=1, high=200, example="/audit 50"
+    )
+    events = stored.recent(ctx.session, campaign.id, count)
     tr = ctx.tr
     if not events:
         return Reply(tr._("Nothing changed in {campaign} yet.", campaign=campaign.code))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from handlers.commands.common import code, no_extra, rest, word
 from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
-from handlers.language import dates
+from handlers.language import dates, numbers
 from handlers.read import display
 from handlers.values import Reply
 from storage import queries
@@ -210,12 +210,9 @@ def set_(ctx: Ctx) -> Reply:
             options["restdays"], campaign.start_date, today, readings
         )
     if "backdate" in options:
-        days = options["backdate"]
-        if not days.isdigit() or not 0 <= int(days) <= 366:
-            raise UserError(
-                N_("backdate takes a number of days from 0 to 366."), example="backdate=7"
-            )
-        campaign.backdate_days = int(days)
+        campaign.backdate_days = numbers.whole_number(
+            options["backdate"], name="backdate=", low=0, high=366, example="backdate=7"
+        )
     ctx.session.add(campaign)
     ctx.audit(campaign, "campaign.set", **options)
     reply = info(ctx)

@@ -16,12 +16,12 @@ from storage.models import Campaign, DigestSubscription, Reminder
 DEFAULT_AT = time(18, 0)
 
 
-CLOCK = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
+CLOCK = re.compile(r"([0-9]{1,2})(?:[:h]([0-9]{2})?)?")  # ASCII: `\d` takes other scripts' digits
 
 
 def parse_clock(value: str, example: str) -> time:
     """`18:00`, `18h`, `18h30`, `7:05`: a local time of day."""
-    match = CLOCK.match(value.strip().lower())
+    match = CLOCK.fullmatch(value.strip().lower())
     if match:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
         if hour < 24 and minute < 60:

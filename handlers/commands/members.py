@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
-from handlers.commands.common import find_team, word
+from handlers.commands.common import find_team, rest, word
 from handlers.engine.context import ROLE_NAMES, ROLE_RANK, Ctx
+from handlers.engine.dispatch import error_reply
 from handlers.errors import N_, Refused, UserError
+from handlers.language import numbers
 from handlers.language.report_lines import example_line
 from handlers.values import Ref, Reply
 from storage import queries
 from storage.models import Account, Campaign, Invite, Team
 
-# No 0/O or 1/I: codes get read aloud and typed on phones.
+log = logging.getLogger(__name__)
+
+# No 0/O or 1/I: codes get read aloud and typed on phones. 13 of 32 letters are 65 bits: too
+# many to guess, even before the wrong tries are slowed down.
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 13
+GROUPS = (4, 4, 5)  # shown as ABCD-EFGH-JKLMN, to read aloud; typed with or without the dashes
 INVITE_EXAMPLE = "/invite to1 uses=20 days=7"
+JOIN_EXAMPLE = "/join ABCD-EFGH-JKLMN"
+# After this many wrong codes within the window, an account waits until the oldest drops out.
+WRONG_CODES = 5
+WRONG_WINDOW = timedelta(minutes=10)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def grouped(code: str) -> str:
+    parts, start = [], 0
+    for size in GROUPS:
+        parts.append(code[start : start + size])
+        start += size
+    return "-".join(part for part in [*parts, code[start:]] if part)
+
+
+def normalized(typed: str) -> str:
+    """What the user typed, as stored: `abcd efgh-jklmn` is `ABCDEFGHJKLMN`."""
+    return "".join(ch for ch in typed.upper() if ch.isascii() and ch.isalnum())
 
 
 def _small_int(ctx: Ctx, key: str, default: int, limit: int) -> int:
-    value = ctx.args.options.get(key, str(default))
-    if not value.isdigit() or not 1 <= int(value) <= limit:
-        raise UserError(
-            N_("{key} takes a whole number from 1 to {limit}."),
-            key=key,
-            limit=limit,
-            example=INVITE_EXAMPLE,
-        )
-    return int(value)
+    value = ctx.args.options.get(key)
+    if value is None:
+        return default
+    return numbers.whole_number(value, name=key + "=", low=1, high=limit, example=INVITE_EXAMPLE)
 
 
 def invite(ctx: Ctx) -> Reply:
@@ -40,7 +64,7 @@ def invite(ctx: Ctx) -> Reply:
         role, team = "reporter", find_team(ctx, campaign, target)
     uses = _small_int(ctx, "uses", 1 if role == "admin" else 50, 1000)
     days = _small_int(ctx, "days", 7, 90)
-    code = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    code = new_code()
     now = ctx.now()
     ctx.session.add(
         Invite(
@@ -62,29 +86,49 @@ def invite(ctx: Ctx) -> Reply:
     lines = [
         tr._(
             "Invite code {code}: joins {campaign} as {who}; {uses} uses, valid {days} days.",
-            code=code,
+            code=grouped(code),
             campaign=campaign.code,
             who=who,
             uses=uses,
             days=days,
         ),
-        tr._("Send it to them: /join {code}", code=code),
+        tr._("Send it to them: /join {code}", code=grouped(code)),
     ]
     if ctx.settings.deep_link_base:
-        lines.append(ctx.settings.deep_link_base + code)
+        lines.append(ctx.settings.deep_link_base + grouped(code))  # start= takes A-Z 0-9 -
     return Reply("\n".join(lines))
 
 
 def join(ctx: Ctx) -> Reply:
-    return redeem(ctx, word(ctx, 0, "/join ABCD1234"))
+    return redeem(ctx, rest(ctx, 0, JOIN_EXAMPLE))
 
 
-def redeem(ctx: Ctx, code: str) -> Reply:
-    code = code.strip().upper()
-    found = queries.invite_by_code(ctx.session, code)
-    if found is None or found.expires_at < ctx.now() or found.uses >= found.max_uses:
-        raise UserError(
-            N_("Invite code {code} is unknown, used up or expired. Ask for a new one."), code=code
+def redeem(ctx: Ctx, typed: str) -> Reply:
+    code = normalized(typed)
+    now = ctx.now()
+    failures = queries.join_failures_since(ctx.session, ctx.account_id, now - WRONG_WINDOW)
+    if len(failures) >= WRONG_CODES:
+        wait = failures[-WRONG_CODES] + WRONG_WINDOW - now
+        raise Refused(
+            N_("Too many wrong invite codes. Try again in {minutes} minutes."),
+            minutes=max(1, -(-int(wait.total_seconds()) // 60)),
+        )
+    found = queries.invite_by_code(ctx.session, code) if code else None
+    if found is not None and _already_in(ctx, found):
+        return _welcome_back(ctx, found)
+    if found is None or found.expires_at < now or found.uses >= found.max_uses:
+        # One answer whatever the reason, so a guess learns nothing about other campaigns'
+        # codes. Returned, not raised: the failure must be kept to count it.
+        queries.add_join_failure(ctx.session, ctx.account_id, now, now - WRONG_WINDOW)
+        log.warning(
+            "%s: wrong invite code (%d in %s)", ctx.account.key, len(failures) + 1, WRONG_WINDOW
+        )
+        return error_reply(
+            ctx.tr,
+            UserError(
+                N_("Invite code {code} is unknown, used up or expired. Ask for a new one."),
+                code=typed.strip()[:40],
+            ),
         )
     campaign = ctx.session.get(Campaign, found.campaign_id)
     assert campaign is not None
@@ -117,6 +161,28 @@ def redeem(ctx: Ctx, code: str) -> Reply:
             "Welcome to {campaign}! Your role: {role}. /help shows your commands.",
             campaign=campaign.name,
             role=tr._(ROLE_NAMES[found.role]),
+        )
+    )
+
+
+def _already_in(ctx: Ctx, invite: Invite) -> bool:
+    """Would the code give them nothing new (their own code again)? Then it is not used up."""
+    membership = queries.membership(ctx.session, ctx.account_id, invite.campaign_id)
+    if membership is None or ROLE_RANK[membership.role] < ROLE_RANK[invite.role]:
+        return False
+    teams = {t.id for t in queries.teams_of(ctx.session, ctx.account_id, invite.campaign_id)}
+    return invite.team_id is None or invite.team_id in teams
+
+
+def _welcome_back(ctx: Ctx, invite: Invite) -> Reply:
+    campaign = ctx.session.get(Campaign, invite.campaign_id)
+    assert campaign is not None
+    ctx.chat.campaign_id = ctx.chat.campaign_id or campaign.id
+    ctx.session.add(ctx.chat)
+    return Reply(
+        ctx.tr._(
+            "You are already in {campaign}; nothing changed. /me shows your roles and teams.",
+            campaign=campaign.name,
         )
     )
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from handlers.commands.common import find_team
 from handlers.engine.context import Ctx
 from handlers.errors import N_, Refused, UserError
+from handlers.language import numbers
 from handlers.language.args import split_words
 from handlers.language.report_lines import (
     MetricWords,
@@ -29,6 +30,7 @@ from storage.models import Campaign, Metric, PendingAction, Report, Team
 # Reporters may undo or fix their own reports this long after sending them; admins any time.
 UNDO_WINDOW = timedelta(hours=24)
 FIX_EXAMPLE = "/fix 12 15 hộ"
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is an error there, not a miss
 CONFIRM_WINDOW = timedelta(hours=1)
 QUICK_VALUES = ("1", "2", "5", "10")
 # A value over this many times the team's median asks first, once the team has USUAL_MIN of
@@ -229,7 +231,7 @@ def resolve_team(ctx: Ctx, campaign: Campaign, code: str | None) -> Team:
         raise Refused(
             N_("You are not in any team of {campaign}; ask for a team invite."),
             campaign=campaign.code,
-            example="/join ABCD1234",
+            example="/join ABCD-EFGH-JKLMN",
         )
     raise UserError(
         N_("You are in several teams ({choices}); say which with team=."),
@@ -336,10 +338,10 @@ def _fix_example(metrics: Sequence[Metric], report_id: str) -> str:
 def _report_to_fix(ctx: Ctx, campaign: Campaign, word: str, example: str) -> Report:
     """The current version of report `word` (`12`, `#12`): the reporter's own within 24 hours
     of when it was first sent, or any of the campaign's for its admins."""
-    report_id = word.lstrip("#")
-    if not report_id.isdigit():
-        raise UserError(N_("“{token}” is not a report number."), token=word, example=example)
-    target = ctx.session.get(Report, int(report_id))
+    report_id = numbers.whole_number(
+        word.lstrip("#"), name="/fix", low=1, high=MAX_ID, example=example
+    )
+    target = ctx.session.get(Report, report_id)
     if target is None or target.campaign_id != campaign.id:
         raise UserError(N_("There is no report #{id} here."), id=report_id, example="/myreports")
     current = reports.latest_version(ctx.session, target)
@@ -604,10 +606,10 @@ def undo(ctx: Ctx) -> Reply:
                 N_("You have no report from the last 24 hours to undo."), example="/myreports"
             )
     else:
-        report_id = word.lstrip("#")
-        if not report_id.isdigit():
-            raise UserError(N_("“{token}” is not a report number."), token=word, example="/undo 42")
-        target = ctx.session.get(Report, int(report_id))
+        report_id = numbers.whole_number(
+            word.lstrip("#"), name="/undo", low=1, high=MAX_ID, example="/undo 42"
+        )
+        target = ctx.session.get(Report, report_id)
         if target is None or target.campaign_id != campaign.id:
             raise UserError(
                 N_("There is no report #{id} here."), id=report_id, example="/myreports"

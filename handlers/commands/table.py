@@ -75,7 +75,7 @@ COMMANDS = (
         A.ANYONE,
         "/join <code>",
         N_("Use an invite code from an administrator."),
-        "/join ABCD1234",
+        "/join ABCD-EFGH-JKLMN",
     ),
     Command(
         "lang",

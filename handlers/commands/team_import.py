@@ -16,11 +16,14 @@ from sqlmodel import Session
 from handlers.commands.common import CODE
 from handlers.errors import N_, UserError
 from handlers.language import numbers
+from handlers.language.args import clean
 from handlers.language.i18n import Translator
 from storage import queries
+from storage.limits import limit
 from storage.models import Campaign, Team, TeamTarget, Unit
 
 MAX_ROWS = 5000
+NAME_LIMIT = min(limit(Team, "name") or 200, limit(Unit, "name") or 200)
 MAX_ERRORS_SHOWN = 20
 EXAMPLE = "code,name,unit,unit_name,parent_unit,target:households"
 
@@ -43,7 +46,7 @@ def _rows(content: bytes) -> list[dict[str, str]]:
             N_("The first row must name the columns, with at least code and name."), example=EXAMPLE
         )
     reader.fieldnames = fields
-    rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    rows = [{k: clean(v or "").strip() for k, v in row.items() if k} for row in reader]
     if len(rows) > MAX_ROWS:
         raise UserError(
             N_("The file has {count} rows; at most {limit} at a time."),
@@ -52,6 +55,24 @@ def _rows(content: bytes) -> list[dict[str, str]]:
             example=EXAMPLE,
         )
     return rows
+
+
+def _cycles(new_units: dict[str, tuple[str, str]]) -> list[str]:
+    """Each circle of parents among the file's new units, as `ua → ub → ua`. Existing units
+    cannot be under a new one, so a chain that reaches one has ended."""
+    found: list[str] = []
+    done: set[str] = set()
+    for start in new_units:
+        chain: list[str] = []
+        node = start
+        while node in new_units and node not in done and node not in chain:
+            chain.append(node)
+            node = new_units[node][1]
+        if node in chain:  # came round: the circle is the part of the chain from `node` on
+            circle = chain[chain.index(node) :]
+            found.append(" → ".join([*circle, node]))
+        done |= set(chain)
+    return found
 
 
 def import_csv(
@@ -82,6 +103,12 @@ def import_csv(
         seen.add(team_code)
         if not name:
             bad(N_("the name is empty"))
+        elif len(name) > NAME_LIMIT:
+            bad(
+                N_("the name has {length} characters; at most {limit}"),
+                length=len(name),
+                limit=NAME_LIMIT,
+            )
         unit_code = row.get("unit", "").lower()
         if unit_code and unit_code not in units:
             unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
@@ -89,6 +116,12 @@ def import_csv(
                 bad(
                     N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
                     token=unit_code,
+                )
+            elif len(unit_name) > NAME_LIMIT:
+                bad(
+                    N_("the name has {length} characters; at most {limit}"),
+                    length=len(unit_name),
+                    limit=NAME_LIMIT,
                 )
             elif unit_code not in new_units and not unit_name:
                 bad(
@@ -119,6 +152,10 @@ def import_csv(
                     parent=parent,
                 )
             )
+    errors.extend(
+        tr._("units {chain}: each would be under the next, round in a circle", chain=chain)
+        for chain in _cycles(new_units)
+    )
     if errors:
         shown = errors[:MAX_ERRORS_SHOWN] + (["…"] if len(errors) > MAX_ERRORS_SHOWN else [])
         raise UserError(

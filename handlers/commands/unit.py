@@ -7,7 +7,7 @@ from handlers.commands.common import code, no_extra, rest, word
 from handlers.engine.context import Ctx
 from handlers.errors import N_, UserError
 from handlers.values import Reply
-from storage import queries
+from storage import progress, queries
 from storage.models import Campaign, Unit
 
 ADD_EXAMPLE = "/unit add thon-dong Thôn Đông parent=xa-bsd"
@@ -60,15 +60,16 @@ def move(ctx: Ctx) -> Reply:
     if "parent" not in ctx.args.options:
         raise UserError(N_("Say the new parent with parent= (or parent=none)."), example=example)
     parent = _parent(ctx, campaign, ctx.args.options["parent"])
-    ancestor = parent
-    while ancestor is not None:  # a unit cannot move under itself or its own descendants
-        if ancestor.id == unit.id:
-            raise UserError(
-                N_("{code} cannot go under itself or its own sub-units."),
-                code=unit.code,
-                example=example,
-            )
-        ancestor = ctx.session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
+    if parent is not None and unit.id in progress.ancestors(
+        parent.id,  # type: ignore[arg-type]
+        progress.unit_parents(ctx.session, campaign.id),  # type: ignore[arg-type]
+    ):
+        raise UserError(
+            N_("{code} cannot go under {parent}: that is {code} itself or one of its sub-units."),
+            code=unit.code,
+            parent=parent.code,
+            example=example,
+        )
     old = unit.parent_id
     unit.parent_id = parent.id if parent else None
     ctx.session.add(unit)
@@ -108,11 +109,17 @@ def list_(ctx: Ctx) -> Reply:
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
     lines = [ctx.tr._("Units of {campaign}:", campaign=campaign.code)]
+    listed: set[int | None] = set()
 
     def walk(parent: int | None, depth: int) -> None:
         for unit in children.get(parent, []):
-            lines.append(f"{'  ' * depth}• {unit.code} — {unit.name}")
-            walk(unit.id, depth + 1)
+            if unit.id not in listed:  # a cycle in a database edited by hand ends here
+                listed.add(unit.id)
+                lines.append(f"{'  ' * depth}• {unit.code} — {unit.name}")
+                walk(unit.id, depth + 1)
 
     walk(None, 0)
+    for unit in units:  # units in such a cycle are reachable from no root: still shown
+        if unit.id not in listed:
+            walk(unit.parent_id, 0)
     return Reply("\n".join(lines))

@@ -17,8 +17,10 @@ from handlers.language.calendar import local_today
 from handlers.language.i18n import Translator
 from handlers.values import Request
 from storage import queries
+from storage.limits import limit
 from storage.models import Account, AuditEvent, Campaign, Chat, Team
 
+AUDIT_DETAIL = limit(AuditEvent, "detail") or 2000
 ROLE_RANK = {"reporter": 1, "leader": 2, "admin": 3}
 ROLE_NAMES = {"reporter": N_("reporter"), "leader": N_("leader"), "admin": N_("admin")}
 
@@ -107,7 +109,7 @@ class Ctx:
         if not mine:
             raise Refused(
                 N_("You are not in any campaign yet. Ask an administrator for an invite code."),
-                example="/join ABCD1234",
+                example="/join ABCD-EFGH-JKLMN",
             )
         raise UserError(
             N_("You take part in several campaigns ({choices}). Choose one for this chat."),
@@ -139,12 +141,16 @@ class Ctx:
 
     # --- audit --------------------------------------------------------------------------
     def audit(self, campaign: Campaign | None, action: str, **detail: object) -> None:
+        text = json.dumps(detail, ensure_ascii=False, default=str)
+        if len(text) > AUDIT_DETAIL:  # the record, not the input: long values are shortened
+            short = {k: v if len(str(v)) <= 100 else str(v)[:100] + "…" for k, v in detail.items()}
+            text = json.dumps(short, ensure_ascii=False, default=str)[:AUDIT_DETAIL]
         self.session.add(
             AuditEvent(
                 campaign_id=campaign.id if campaign else None,
                 actor_id=self.account_id,
                 action=action,
-                detail=json.dumps(detail, ensure_ascii=False, default=str),
+                detail=text,
                 created_at=self.now(),
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session
@@ -17,11 +18,12 @@ from handlers.clock import Clock
 from handlers.engine.command import CommandTable
 from handlers.engine.context import Ctx, Settings, check_access
 from handlers.errors import N_, Refused, UserError
-from handlers.language.args import Args
+from handlers.language.args import Args, clean
 from handlers.language.i18n import LANGUAGES, Catalogs, Translator
 from handlers.values import Ref, Reply, Request
 from storage import queries
 from storage.db import Database
+from storage.limits import TooLong
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,13 @@ class Engine:
     def move_chat(self, old: Ref, new: Ref) -> None:
         """The platform gave a chat a new id (a Telegram group became a supergroup): its
         bindings and digest subscriptions follow it."""
-        with self.db.session() as session:
-            queries.move_chat(session, old, new)
+        try:
+            with self.db.session() as session:
+                queries.move_chat(session, old, new)
+        except DBAPIError as error:  # the stored update is tried again, not dropped
+            if _unavailable(error):
+                raise Unavailable(str(error.orig or error)) from error
+            raise
         log.info("chat %s moved to %s", old, new)
 
     def translator(self, language: str | None) -> Translator:
@@ -101,6 +108,12 @@ class Engine:
         return self.catalogs.translator(lang)
 
     def _run(self, request: Request, then: Then | None) -> Reply:
+        request = replace(
+            request,
+            args=clean(request.args),
+            user_name=clean(request.user_name),
+            chat_title=clean(request.chat_title),
+        )
         with self.db.session() as session:
             now = self.clock.now()
             account = queries.get_or_create_account(session, request.user, request.user_name, now)
@@ -114,8 +127,11 @@ class Engine:
                 # rows (outside the savepoint) are.
                 with session.begin_nested():
                     reply = self._dispatch(ctx)
+                    session.flush()  # sizes are checked here (storage/limits.py), in the savepoint
             except UserError as error:
                 reply = error_reply(tr, error)
+            except TooLong as error:
+                reply = error_reply(tr, too_long(tr, error))
             if then is not None:
                 then(session, reply)
             return reply
@@ -142,6 +158,27 @@ class Engine:
             ctx.args.words.pop(0)
         check_access(ctx, command.access)
         return command.handler(ctx)
+
+
+# Columns the user fills, by the word the commands use for them (others: the column's name).
+FIELDS = {
+    "name": N_("the name"),
+    "note": N_("the note"),
+    "label_vi": N_("the label"),
+    "label_en": N_("the English label"),
+    "unit": N_("the unit"),
+}
+
+
+def too_long(tr: Translator, error: TooLong) -> UserError:
+    what = FIELDS.get(error.column)
+    return UserError(
+        N_("That is too long: {what} has {length} characters; at most {limit}."),
+        what=tr._(what) if what else error.column,
+        length=error.length,
+        limit=error.limit,
+        field=error.column if error.column == "note" else None,
+    )
 
 
 def error_reply(tr: Translator, error: UserError) -> Reply:

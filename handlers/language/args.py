@@ -17,6 +17,18 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 _SPACES = str.maketrans(dict.fromkeys("\u00a0\u2007\u2009\u202f\u3000", " "))
 
 
+# Control characters (NUL, ESC…) break exports and terminals and PostgreSQL refuses NUL: they
+# are dropped where text enters; a line break and a tab stay (a note may have several lines).
+_CONTROLS = dict.fromkeys(
+    (c for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\n\t"), None
+)
+
+
+def clean(text: str) -> str:
+    """`text` without control characters other than line breaks and tabs (`\r\n` is one)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
+
+
 def fold(word: str) -> str:
     """Case- and accent-insensitive form: `Hộ`, `hộ` and `ho` all fold to `ho`."""
     word = unicodedata.normalize("NFD", word.casefold().replace("đ", "d"))

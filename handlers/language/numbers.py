@@ -39,6 +39,28 @@ _DIGITS = frozenset("0123456789")
 _MINUS = ("-", "−")
 
 
+def whole_number(text: str, *, name: str, low: int, high: int, example: str) -> int:
+    """A count, a number of days, an id: ASCII digits only (`str.isdigit` also takes `²` and
+    `①`, which `int` then refuses), from `low` to `high`. `name` is the word the user typed
+    (`uses=`, `/audit`)."""
+    digits = text.strip()
+    if (
+        digits.isascii()
+        and digits.isdigit()
+        and len(digits) <= len(str(high))  # `int` refuses thousands of digits; none is in range
+        and low <= int(digits) <= high
+    ):
+        return int(digits)
+    raise UserError(
+        N_("{name} takes a whole number from {low} to {high}, not “{token}”."),
+        name=name,
+        low=low,
+        high=high,
+        token=text,
+        example=example,
+    )
+
+
 @dataclass(frozen=True)
 class Amount:
     value: float  # in base units (metres for lengths, đồng for money)

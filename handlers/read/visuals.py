@@ -172,7 +172,9 @@ def top_units(parents: Mapping[int, int | None]) -> list[int]:
     """The first level of the tree with more than one unit: a lone root (the province above
     its communes) would be one bar saying nothing."""
     level = [unit for unit, parent in parents.items() if parent is None]
-    while len(level) == 1:
+    for _ in range(len(parents)):  # each step goes one level down: the tree's depth bounds it
+        if len(level) != 1:
+            break
         children = [unit for unit, parent in parents.items() if parent == level[0]]
         if not children:
             break
