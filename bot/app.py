@@ -4,7 +4,6 @@ build through `build`; nothing is wired at import time."""
 
 from __future__ import annotations
 
-import logging
 import socket
 import uuid
 from collections.abc import Mapping
@@ -99,12 +98,3 @@ def _adapters(
         inbox = Inbox(db, clock, f"telegram:{config.telegram.bot_id}")
         built.append(TelegramAdapter(config.telegram, engine, inbox, tuning))
     return tuple(built)
-
-
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic narrates every migration step at INFO; only its problems matter on a console.
-    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,18 +1,23 @@
-"""`tiendo`: the one entry point (SPEC §4)."""
+"""`tiendo`: the one entry point (SPEC §4).
+
+Each command imports what it needs when it runs: `--help`, `shell` or `import-teams` must not
+pay for the composition root's scheduler, the chart library or a platform's SDK."""
 
 from __future__ import annotations
 
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from bot import app as wiring
 from bot.config import Config, ConfigError, load_config
-from bot.shell import Shell
+from bot.logs import setup_logging
 from handlers.values import Attachment, Ref, Reply, Request
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -38,12 +43,14 @@ def _config(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
-def _operator_app(config_path: Path | None) -> wiring.App:
-    return wiring.build(_config(config_path), superadmins=(OPERATOR,))
+def _operator_app(config_path: Path | None) -> App:
+    from bot.app import build
+
+    return build(_config(config_path), superadmins=(OPERATOR,))
 
 
 def _as_operator(
-    app: wiring.App,
+    app: App,
     campaign: str,
     command: str,
     args: str = "",
@@ -68,6 +75,8 @@ def shell(
     user: Annotated[str, typer.Option("--as", help="Local user to start as.")] = "admin",
 ) -> None:
     """A local chat in the terminal on the configured database: no token, no network."""
+    from bot.shell import Shell
+
     app = _operator_app(config)
     interactive = sys.stdin.isatty()
 
@@ -166,7 +175,7 @@ def digest_command(
         typer.echo(str(path))
 
 
-def _write_digest(app: wiring.App, code: str, day: date | None, lang: str, out: Path) -> list[Path]:
+def _write_digest(app: App, code: str, day: date | None, lang: str, out: Path) -> list[Path]:
     """The digest of campaign `code` on `day` (default: today where the campaign is) as a text
     file and its charts in `out`; returns their paths."""
     try:
@@ -190,6 +199,7 @@ def run(config: ConfigOption = None) -> None:
     applied first)."""
     import asyncio
 
+    from bot.app import build
     from bot.runtime import Runtime, run_until_signalled
 
     settings = _config(config)
@@ -205,7 +215,7 @@ def run(config: ConfigOption = None) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    app = wiring.build(settings, adapters=True)
+    app = build(settings, adapters=True)
     asyncio.run(run_until_signalled(Runtime(app)))
 
 
@@ -238,11 +248,13 @@ def slack_manifest(
 @db_cli.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations (safe to run any time)."""
+    from bot.app import build
+
     settings = _config(config)
-    wiring.build(settings)
+    build(settings)
     typer.echo(f"Database is up to date: {settings.redacted()['database']['url']}")
 
 
 def main() -> None:
-    wiring.setup_logging()
+    setup_logging()
     cli()

@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command that opens the db
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -78,6 +80,8 @@ class Database:
                 raise
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
@@ -85,6 +89,8 @@ class Database:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = self.alembic_config()
             config.attributes["connection"] = connection
