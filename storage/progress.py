@@ -9,7 +9,15 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import CampaignDayTotal, Team, TeamDay, TeamTarget, TeamTotal, Unit
+from storage.models import (
+    CampaignDayTotal,
+    Team,
+    TeamDay,
+    TeamLastReport,
+    TeamTarget,
+    TeamTotal,
+    Unit,
+)
 
 
 def campaign_totals(session: Session, campaign_id: int) -> dict[int, float]:
@@ -103,16 +111,11 @@ def daily_series(session: Session, metric_id: int, first: date, last: date) -> d
 
 
 def last_report_days(session: Session, campaign_id: int) -> dict[int, date | None]:
-    """Every team of the campaign with the date of its latest active report, or None."""
-    latest = (
-        select(TeamDay.team_id, func.max(TeamDay.day).label("day"))
-        .where(TeamDay.campaign_id == campaign_id, TeamDay.reports > 0)
-        .group_by(TeamDay.team_id)
-        .subquery()
-    )
+    """Every team of the campaign with the date of its latest active report, or None: one row
+    per team, maintained with the running totals."""
     rows = session.exec(
-        select(Team.id, latest.c.day)
-        .join(latest, latest.c.team_id == Team.id, isouter=True)
+        select(Team.id, TeamLastReport.day)
+        .join(TeamLastReport, col(TeamLastReport.team_id) == Team.id, isouter=True)
         .where(Team.campaign_id == campaign_id)
     ).all()
     return {team_id: day for team_id, day in rows}  # type: ignore[misc]

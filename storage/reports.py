@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Table
+from sqlalchemy import Table, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -16,8 +16,15 @@ from storage.models import (
     Report,
     ReportValue,
     TeamDay,
+    TeamLastReport,
     TeamTotal,
 )
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT, which has ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _increment(
@@ -28,9 +35,7 @@ def _increment(
     amount: float,
     **extra: object,
 ) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**keys, **extra, **{column: amount})
+    statement = _insert(session)(table).values(**keys, **extra, **{column: amount})
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={column: table.c[column] + statement.excluded[column]}
     )
@@ -71,6 +76,44 @@ def _move_totals(session: Session, report: Report, values: Mapping[int, float], 
         sign,
         campaign_id=report.campaign_id,
     )
+    if sign > 0:
+        _advance_last_report(session, report)
+    else:
+        _recompute_last_report(session, report.team_id)
+
+
+def _advance_last_report(session: Session, report: Report) -> None:
+    """The team's latest report day moves forward to this report's, never back (a back-dated
+    report leaves it), in one upsert that is safe under concurrent writers."""
+    table = TeamLastReport.__table__
+    statement = _insert(session)(table).values(
+        team_id=report.team_id, campaign_id=report.campaign_id, day=report.report_date
+    )
+    later = statement.excluded.day > table.c.day
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id"],
+        set_={"day": case((later, statement.excluded.day), else_=table.c.day)},
+    )
+    session.execute(statement)
+
+
+def _recompute_last_report(session: Session, team_id: int) -> None:
+    """After a retraction: the latest day that still has an active report, from the team's own
+    days (its primary-key range, a year at most); no row if none is left. The team's row is
+    locked first, so a report recorded meanwhile is seen, or sees this."""
+    row = session.exec(
+        select(TeamLastReport).where(TeamLastReport.team_id == team_id).with_for_update()
+    ).first()
+    latest = session.exec(
+        select(func.max(TeamDay.day)).where(TeamDay.team_id == team_id, TeamDay.reports > 0)
+    ).one()
+    if row is None:
+        return
+    if latest is None:
+        session.delete(row)
+    else:
+        row.day = latest
+        session.add(row)
 
 
 def by_source_message(session: Session, source_message_id: str) -> Report | None:
