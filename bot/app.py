@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -37,6 +38,7 @@ class App:
     schedule: Schedule
     adapters: tuple[Adapter, ...]
     instance: str  # names this process in digest claims, to tell instances apart
+    render_pool: Executor | None  # where digests render; None: a thread of this process
 
 
 def build(
@@ -50,11 +52,14 @@ def build(
     tuning: Tuning = DEFAULT_TUNING,
     senders: Mapping[str, Sender] | None = None,
     defer: Defer | None = None,
+    render_pool: Executor | None = None,
 ) -> App:
     """Wire storage, translations, the command engine, delivery, the digest services and, with
     `adapters`, every platform the config enables. `superadmins` adds to the config's list (the
     shell makes its local `admin` one); `senders` adds outbound channels (tests pass fakes);
-    `defer` replaces the scheduler's one-off jobs for digest retries."""
+    `defer` replaces the scheduler's one-off jobs for digest retries. With `adapters` (`tiendo
+    run`) digests render in worker processes, one per core, unless `render_pool` is given
+    (tests pass an inline one); otherwise in a thread, as the CLI and the shell need."""
     clock = clock or SystemClock()
     if db is None:
         db = Database(config.database.url)
@@ -73,12 +78,35 @@ def build(
     scheduler = AsyncIOScheduler(timezone=UTC)
     instance = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     language = config.defaults.language
+    if render_pool is None and adapters:
+        from bot.rendering import process_pool
+
+        render_pool = process_pool(db.url)
     digests = Digests(
-        db, clock, catalogs, outbox, defer or later(scheduler), instance=instance, language=language
+        db,
+        clock,
+        catalogs,
+        outbox,
+        defer or later(scheduler),
+        instance=instance,
+        language=language,
+        pool=render_pool,
     )
     reminders = Reminders(db, clock, catalogs, outbox, language)
     schedule = Schedule(scheduler, digests, reminders)
-    return App(config, clock, db, engine, outbox, digests, reminders, schedule, platforms, instance)
+    return App(
+        config,
+        clock,
+        db,
+        engine,
+        outbox,
+        digests,
+        reminders,
+        schedule,
+        platforms,
+        instance,
+        render_pool,
+    )
 
 
 def _adapters(

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot import rendering
 from bot.delivery import ChatUnavailable, Outbox
 from handlers import digest
 from handlers.calendar import calendar_of, local_now
@@ -53,7 +55,13 @@ class Digests:
         *,
         instance: str,
         language: str = "vi",
+        pool: Executor | None = None,
+        in_flight: int = 4,
     ) -> None:
+        """`pool` renders the digests (worker processes in `tiendo run`); without one they
+        render in a thread of this process. At most `in_flight` digests are rendered or being
+        sent at once: enough to keep the pool busy while the previous ones wait for the
+        platform's rate limit, without holding a minute's worth of charts in memory."""
         self.db = db
         self.clock = clock
         self.catalogs = catalogs
@@ -61,6 +69,8 @@ class Digests:
         self.defer = defer
         self.instance = instance
         self.language = language
+        self.pool = pool
+        self.in_flight = in_flight
 
     # --- claiming -------------------------------------------------------------------------
     def claim_due(self) -> list[Claim]:
@@ -120,17 +130,37 @@ class Digests:
             tr = self.catalogs.translator(language)
             return digest.build(session, tr, campaign, day), day
 
+    async def _render(self, claim: Claim) -> Reply:
+        if self.pool is None:
+            return await asyncio.to_thread(self.render, claim)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool,
+            rendering.render,
+            self.db.url,
+            claim.campaign_id,
+            claim.local_date,
+            self.language,
+            claim.late,
+        )
+
     async def tick(self) -> list[Claim]:
+        """Claim what is due, then render and hand each digest to the outbox concurrently,
+        `in_flight` at a time; the adapters' rate limiters pace what goes out."""
         claims = await asyncio.to_thread(self.claim_due)
-        for claim in claims:
-            await self.deliver(claim)
+        slots = asyncio.Semaphore(self.in_flight)
+
+        async def one(claim: Claim) -> None:
+            async with slots:
+                await self.deliver(claim)
+
+        await asyncio.gather(*(one(claim) for claim in claims))
         return claims
 
     async def deliver(self, claim: Claim, *, attempt: int = 0) -> None:
         """Render (off the event loop: charts are CPU work) and send; a failed send is retried
         with back-off, a refusing chat is unsubscribed and its admins are told."""
         try:
-            reply = await asyncio.to_thread(self.render, claim)
+            reply = await self._render(claim)
             await self.outbox.send(claim.chat, reply)
         except ChatUnavailable as error:
             await asyncio.to_thread(self._finish, claim, "failed", str(error), attempt)
