@@ -18,7 +18,7 @@ from storage.db import Database
 
 @cache
 def _resources(url: str) -> tuple[Database, Catalogs]:
-    return Database(url), Catalogs()
+    return Database(url, read_only=True), Catalogs()
 
 
 def warm(url: str) -> None:

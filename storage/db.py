@@ -54,8 +54,15 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_begin_reading(connection) -> None:  # type: ignore[no-untyped-def]
+    # A reader (a digest rendered in a worker process): WAL lets it read while reports are
+    # written, so it takes no write lock and holds nobody up however long it draws.
+    connection.exec_driver_sql("BEGIN")
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """`read_only`: sessions only read (render workers); on SQLite they take no lock."""
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -64,7 +71,8 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_connect)
-            event.listen(self.engine, "begin", _sqlite_begin)
+            begin = _sqlite_begin_reading if read_only else _sqlite_begin
+            event.listen(self.engine, "begin", begin)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
 
