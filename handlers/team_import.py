@@ -2,14 +2,17 @@
 
 Columns (header row required, any order; `;` or tab also accepted as separators):
 `code,name` for the team, then optional `unit` (unit code), `unit_name` and `parent_unit` to
-create the unit on the fly, and `target:<metric>` columns for per-team targets. An existing team
-with the same code is updated. Every bad row is reported with its line number and, if there is
-any, nothing is imported."""
+create the unit on the fly, and `target:<metric>` columns for per-team targets. A row without a
+team code only creates its unit, so one file can hold a whole tree of any depth (city →
+communes → villages), parents before or after their children. An existing team with the same
+code is updated. Every bad row is reported with its line number and, if there is any, nothing
+is imported. Everything is written in a few bulk statements, whatever the file's size."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from sqlmodel import Session
 
@@ -17,10 +20,10 @@ from handlers import numbers
 from handlers.common import CODE
 from handlers.errors import N_, UserError
 from handlers.i18n import Translator
-from storage import queries
+from storage import progress, queries
 from storage.models import Campaign, Team, TeamTarget, Unit
 
-MAX_ROWS = 5000
+MAX_ROWS = 50_000
 MAX_ERRORS_SHOWN = 20
 EXAMPLE = "code,name,unit,unit_name,parent_unit,target:households"
 
@@ -72,6 +75,10 @@ def import_csv(
             errors.append(tr._("line {line}: ", line=line) + tr._(message, **params))  # noqa: B023
 
         team_code, name = row.get("code", "").lower(), row.get("name", "")
+        unit_code = row.get("unit", "").lower()
+        if not team_code and not name and unit_code:  # a unit of the tree, no team
+            _plan_unit(row, unit_code, units, new_units, bad)
+            continue
         if not CODE.match(team_code):
             bad(
                 N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
@@ -82,21 +89,8 @@ def import_csv(
         seen.add(team_code)
         if not name:
             bad(N_("the name is empty"))
-        unit_code = row.get("unit", "").lower()
-        if unit_code and unit_code not in units:
-            unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
-            if not CODE.match(unit_code):
-                bad(
-                    N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
-                    token=unit_code,
-                )
-            elif unit_code not in new_units and not unit_name:
-                bad(
-                    N_("unit {code} does not exist; give its unit_name to create it"),
-                    code=unit_code,
-                )
-            elif unit_code not in new_units:
-                new_units[unit_code] = (unit_name, parent)
+        if unit_code:
+            _plan_unit(row, unit_code, units, new_units, bad)
         targets: dict[int, float] = {}
         for column, value in row.items():
             if not column.startswith("target:") or not value:
@@ -119,6 +113,10 @@ def import_csv(
                     parent=parent,
                 )
             )
+    errors += [
+        tr._("unit {code} would be its own ancestor; check parent_unit", code=code)
+        for code in _cycles(new_units)
+    ]
     if errors:
         shown = errors[:MAX_ERRORS_SHOWN] + (["…"] if len(errors) > MAX_ERRORS_SHOWN else [])
         raise UserError(
@@ -130,27 +128,77 @@ def import_csv(
 
     for unit_code, (unit_name, _) in new_units.items():
         units[unit_code] = Unit(campaign_id=campaign.id, code=unit_code, name=unit_name)
-        session.add(units[unit_code])
-    session.flush()
+    session.add_all(units[code] for code in new_units)
+    session.flush()  # one INSERT for every unit; then their parents, now that all have ids
     for unit_code, (_, parent) in new_units.items():
         units[unit_code].parent_id = units[parent].id if parent else None
-    created = updated = 0
-    for team_code, name, unit_code, targets in planned:
-        team = queries.team_by_code(session, campaign.id, team_code)
-        if team is None:
-            team = Team(campaign_id=campaign.id, code=team_code, name=name)
-            created += 1
-        else:
-            updated += 1
+    existing = {team.code: team for team in queries.teams(session, campaign.id)}
+    updated = [existing[code].id for code, *_ in planned if code in existing]
+    old_targets = progress.team_targets(session, updated)  # type: ignore[arg-type]
+    teams: list[Team] = []
+    for team_code, name, unit_code, _ in planned:
+        team = existing.get(team_code) or Team(campaign_id=campaign.id, code=team_code, name=name)
         team.name = name
         if unit_code:
             team.unit_id = units[unit_code].id
-        session.add(team)
-        session.flush()
+        teams.append(team)
+    session.add_all(teams)
+    session.flush()
+    for team, (_, _, _, targets) in zip(teams, planned, strict=True):
         for metric_id, value in targets.items():
-            row_target = session.get(TeamTarget, (team.id, metric_id))
-            if row_target is None:
+            if (team.id, metric_id) in old_targets:
+                row_target = session.get(TeamTarget, (team.id, metric_id))
+                assert row_target is not None
+                row_target.target = value
+            else:
                 row_target = TeamTarget(team_id=team.id, metric_id=metric_id, target=value)  # type: ignore[arg-type]
-            row_target.target = value
             session.add(row_target)
-    return created, updated, len(new_units)
+    return len(planned) - len(updated), len(updated), len(new_units)
+
+
+def _plan_unit(
+    row: dict[str, str],
+    unit_code: str,
+    units: dict[str, Unit],
+    new_units: dict[str, tuple[str, str]],
+    bad: Callable[..., None],
+) -> None:
+    """Note a unit the row names: one that exists is used as it is; a new one needs a name,
+    and the same parent wherever it is given."""
+    if unit_code in units:
+        return
+    unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
+    if not CODE.match(unit_code):
+        bad(
+            N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+            token=unit_code,
+        )
+    elif unit_code in new_units:
+        known = new_units[unit_code][1]
+        if parent and parent != known:
+            bad(
+                N_("unit {code} is given two parents: {first} and {second}"),
+                code=unit_code,
+                first=known or "—",
+                second=parent,
+            )
+    elif not unit_name:
+        bad(N_("unit {code} does not exist; give its unit_name to create it"), code=unit_code)
+    else:
+        new_units[unit_code] = (unit_name, parent)
+
+
+def _cycles(new_units: dict[str, tuple[str, str]]) -> list[str]:
+    """The new units whose chain of parents comes back to themselves."""
+    looping: list[str] = []
+    for start in new_units:
+        seen, node = {start}, new_units[start][1]
+        while node in new_units:
+            if node == start:
+                looping.append(start)
+                break
+            if node in seen:  # a loop further up, reported for its own members
+                break
+            seen.add(node)
+            node = new_units[node][1]
+    return looping
