@@ -69,6 +69,7 @@ def import_csv(
     errors: list[str] = []
     seen: set[str] = set()
     planned: list[tuple[str, str, str, dict[int, float]]] = []
+    referred: dict[str, int] = {}  # unit code → the first line that names it without defining
     for line, row in enumerate(rows, start=2):  # line 1 is the header
 
         def bad(message: str, **params: object) -> None:
@@ -77,7 +78,8 @@ def import_csv(
         team_code, name = row.get("code", "").lower(), row.get("name", "")
         unit_code = row.get("unit", "").lower()
         if not team_code and not name and unit_code:  # a unit of the tree, no team
-            _plan_unit(row, unit_code, units, new_units, bad)
+            if _plan_unit(row, unit_code, units, new_units, bad):
+                referred.setdefault(unit_code, line)
             continue
         if not CODE.match(team_code):
             bad(
@@ -89,8 +91,8 @@ def import_csv(
         seen.add(team_code)
         if not name:
             bad(N_("the name is empty"))
-        if unit_code:
-            _plan_unit(row, unit_code, units, new_units, bad)
+        if unit_code and _plan_unit(row, unit_code, units, new_units, bad):
+            referred.setdefault(unit_code, line)
         targets: dict[int, float] = {}
         for column, value in row.items():
             if not column.startswith("target:") or not value:
@@ -104,6 +106,12 @@ def import_csv(
             except UserError as error:
                 bad(error.message, **error.params)
         planned.append((team_code, name, unit_code, targets))
+    errors += [
+        tr._("line {line}: ", line=line)
+        + tr._("unit {code} does not exist; give its unit_name to create it", code=code)
+        for code, line in referred.items()
+        if code not in new_units
+    ]
     for unit_code, (_, parent) in new_units.items():
         if parent and parent not in units and parent not in new_units:
             errors.append(
@@ -162,11 +170,12 @@ def _plan_unit(
     units: dict[str, Unit],
     new_units: dict[str, tuple[str, str]],
     bad: Callable[..., None],
-) -> None:
-    """Note a unit the row names: one that exists is used as it is; a new one needs a name,
-    and the same parent wherever it is given."""
+) -> bool:
+    """Note a unit the row names: one that exists is used as it is; a row with its unit_name
+    defines a new one, with the same parent wherever it is given. Returns whether the unit is
+    only referred to here, to be checked once every row is read (its row may come later)."""
     if unit_code in units:
-        return
+        return False
     unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
     if not CODE.match(unit_code):
         bad(
@@ -182,10 +191,11 @@ def _plan_unit(
                 first=known or "—",
                 second=parent,
             )
-    elif not unit_name:
-        bad(N_("unit {code} does not exist; give its unit_name to create it"), code=unit_code)
-    else:
+    elif unit_name:
         new_units[unit_code] = (unit_name, parent)
+    else:
+        return True
+    return False
 
 
 def _cycles(new_units: dict[str, tuple[str, str]]) -> list[str]:

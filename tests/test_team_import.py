@@ -22,9 +22,8 @@ def imported(chat: Chat, text: str, *, ok: bool = True) -> Reply:
 def test_a_tree_of_any_depth_in_any_order(campaign: Chat, db: Database) -> None:
     # Children before their parents; a unit-only row has no team code.
     rows = ["code,name,unit,unit_name,parent_unit,target:households"]
-    rows += [
-        f"to{i},Tổ {i},th{i % 40},Thôn {i % 40},x{i % 40 % 4},{10 + i % 3}" for i in range(400)
-    ]
+    rows += [f"to{i},Tổ {i},th{i % 40},,,{10 + i % 3}" for i in range(400)]
+    rows += [f",,th{v},Thôn {v},x{v % 4}," for v in range(40)]
     rows += [f",,x{c},Xã {c},q{c % 2}," for c in range(4)]
     rows += [f",,q{d},Quận {d},hn," for d in range(2)]
     rows += [",,hn,Hà Nội,binh-son,"]  # under a unit that already exists: five levels
