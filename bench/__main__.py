@@ -115,6 +115,7 @@ def main() -> None:
     figures: list[Figure] = []
     for name in chosen:
         print(f"… {name}", file=sys.stderr, flush=True)
+        done = len(figures)
         if name == "digest":
             for kind in kinds:
                 figures += digest_scale.measure(kind, teams=300 if quick else 5_000, repeat=repeat)
@@ -127,6 +128,7 @@ def main() -> None:
             figures += memory.measure(settle=1 if quick else 5, repeat=repeat)
         elif name == "ingest":
             figures += _ingest(kinds, quick)
+        print(table(figures[done:]), file=sys.stderr, flush=True)  # a long run shows as it goes
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()

@@ -191,11 +191,15 @@ async def paced(
         fake.push_message(people.chats[i], people.users[i], f"/report {n % 9 + 1} hộ")
         pushed[people.chats[i]["id"]].append(time.perf_counter())
     await _until(lambda: fake.answered() >= count, timeout)
-    latencies = [
-        answered - sent
-        for chat, times in pushed.items()
-        for sent, answered in zip(times, fake.arrivals[chat], strict=True)  # in order per chat
-    ]
+    latencies = []
+    for chat, times in pushed.items():
+        # Each report's confirmation is the first to reach its chat after it was sent.
+        arrivals = sorted(fake.arrivals[chat])
+        for sent in times:
+            answered = next((t for t in arrivals if t >= sent), None)
+            if answered is not None:
+                arrivals.remove(answered)
+                latencies.append(answered - sent)
     return statistics.quantiles(latencies, n=100)[98]
 
 
