@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -38,10 +39,18 @@ def day_totals(session: Session, campaign_id: int, day: date) -> dict[int, float
     return dict(rows)
 
 
+def _among(session: Session, column: object, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN ids`. On PostgreSQL one array parameter instead of one per id: binding a
+    city's 5,000 team ids cost ~0.1 s per read there, four reads per digest."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))  # type: ignore[return-value]
+    return col(column).in_(list(ids))  # type: ignore[arg-type]
+
+
 def team_totals(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
     rows = session.exec(
         select(TeamTotal.team_id, TeamTotal.metric_id, TeamTotal.total).where(
-            col(TeamTotal.team_id).in_(list(team_ids))
+            _among(session, TeamTotal.team_id, team_ids)
         )
     ).all()
     return {(team_id, metric_id): total for team_id, metric_id, total in rows}
@@ -50,7 +59,7 @@ def team_totals(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, in
 def team_targets(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
     rows = session.exec(
         select(TeamTarget.team_id, TeamTarget.metric_id, TeamTarget.target).where(
-            col(TeamTarget.team_id).in_(list(team_ids))
+            _among(session, TeamTarget.team_id, team_ids)
         )
     ).all()
     return {(team_id, metric_id): target for team_id, metric_id, target in rows}
