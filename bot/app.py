@@ -4,9 +4,9 @@ build through `build`; nothing is wired at import time."""
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -41,6 +41,7 @@ class App:
     schedule: Schedule
     adapters: tuple[Adapter, ...]
     instance: str  # names this process in digest claims, to tell instances apart
+    render_pool: Executor | None  # where digests render; None: a thread of this process
 
 
 def build(
@@ -53,10 +54,14 @@ def build(
     adapters: bool = False,
     tuning: Tuning = DEFAULT_TUNING,
     senders: Mapping[str, Sender] | None = None,
+    render_pool: Executor | None = None,
 ) -> App:
     """Wire storage, translations, the command engine, delivery, the digest services and, with
     `adapters`, every platform the config enables. `superadmins` adds to the config's list (the
-    shell makes its local `admin` one); `senders` adds outbound channels (tests pass fakes)."""
+    shell makes its local `admin` one); `senders` adds outbound channels (tests pass fakes).
+    With `adapters` (`tiendo run`) digests render in worker processes, one per core, unless
+    `render_pool` is given (tests pass an inline one); otherwise in a thread, as the CLI and
+    the shell need."""
     clock = clock or SystemClock()
     if db is None:
         db = Database(config.database.url)
@@ -76,7 +81,13 @@ def build(
     platforms = _adapters(config, engine, inbox, outbox, tuning) if adapters else ()
     routes = Senders({**{a.platform: a.sender for a in platforms}, **(senders or {})})
     language = config.defaults.language
-    digests = Digests(db, clock, catalogs, routes, instance=instance, language=language)
+    if render_pool is None and adapters:
+        from bot.rendering import process_pool
+
+        render_pool = process_pool(db.url)
+    digests = Digests(
+        db, clock, catalogs, routes, instance=instance, language=language, pool=render_pool
+    )
     reminders = Reminders(db, clock, catalogs, routes, language)
     schedule = Schedule(AsyncIOScheduler(timezone=UTC), digests, reminders)
     return App(
@@ -92,6 +103,7 @@ def build(
         schedule,
         platforms,
         instance,
+        render_pool,
     )
 
 
@@ -116,12 +128,3 @@ def _adapters(
 
         built.append(TelegramAdapter(config.telegram, engine, inbox, outbox, tuning))
     return tuple(built)
-
-
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic narrates every migration step at INFO; only its problems matter on a console.
-    logging.getLogger("alembic").setLevel(logging.WARNING)

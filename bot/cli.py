@@ -1,4 +1,7 @@
-"""`tiendo`: the one entry point (SPEC §4)."""
+"""`tiendo`: the one entry point (SPEC §4).
+
+Each command imports what it needs when it runs: `--help`, `shell` or `import-teams` must not
+pay for the composition root's scheduler, the chart library or a platform's SDK."""
 
 from __future__ import annotations
 
@@ -6,16 +9,18 @@ import sys
 from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from bot import app as wiring
 from bot.config import Config, ConfigError, load_config
+from bot.logs import setup_logging
 from bot.shell import Shell, line_editing
-from handlers.language.i18n import Catalogs
 from handlers.values import Attachment, Ref, Reply, Request
 from storage.db import Unreachable
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -41,23 +46,27 @@ def _config(path: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
-def _build(config: Config, **options: Any) -> wiring.App:
+def _build(config: Config, **options: Any) -> App:
     """The app, or one line naming the database (without its password) if it does not answer,
     instead of a driver's traceback."""
+    from bot.app import build
+
     try:
-        return wiring.build(config, **options)
+        return build(config, **options)
     except Unreachable as error:
+        from handlers.language.i18n import Catalogs
+
         tr = Catalogs().translator(config.defaults.language)
         typer.echo(tr._("Database: cannot reach {database}", database=str(error)), err=True)
         raise typer.Exit(1) from None
 
 
-def _operator_app(config_path: Path | None) -> wiring.App:
+def _operator_app(config_path: Path | None) -> App:
     return _build(_config(config_path), superadmins=(OPERATOR,))
 
 
 def _as_operator(
-    app: wiring.App,
+    app: App,
     campaign: str,
     command: str,
     args: str = "",
@@ -82,6 +91,7 @@ def shell(
     user: Annotated[str, typer.Option("--as", help="Local user to start as.")] = "admin",
 ) -> None:
     """A local chat in the terminal on the configured database: no token, no network."""
+
     app = _operator_app(config)
     interactive = sys.stdin.isatty()
 
@@ -188,7 +198,7 @@ def digest_command(
         typer.echo(str(path))
 
 
-def _write_digest(app: wiring.App, code: str, day: date | None, lang: str, out: Path) -> list[Path]:
+def _write_digest(app: App, code: str, day: date | None, lang: str, out: Path) -> list[Path]:
     """The digest of campaign `code` on `day` (default: today where the campaign is) as a text
     file and its charts in `out`; returns their paths."""
     try:
@@ -261,6 +271,7 @@ def slack_manifest(
 @db_cli.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations (safe to run any time)."""
+
     settings = _config(config)
     app = _build(settings)
     tr = app.engine.translator(settings.defaults.language)
@@ -269,5 +280,5 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 def main() -> None:
-    wiring.setup_logging()
+    setup_logging()
     cli()

@@ -168,6 +168,8 @@ class TelegramConfig(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: OptionalStr = None
     webhook_secret: OptionalSecret = None
+    # Telegram allows a bot 30 messages/s; a self-hosted Bot API server or a raised limit more.
+    max_messages_per_second: int = Field(default=30, ge=1, le=1000)
 
     @property
     def enabled(self) -> bool:

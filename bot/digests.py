@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot import rendering
 from bot.delivery import ChatUnavailable, Senders
 from handlers.clock import Clock
 from handlers.language.calendar import calendar_of, local_now
@@ -53,13 +55,21 @@ class Digests:
         *,
         instance: str,
         language: str = "vi",
+        pool: Executor | None = None,
+        in_flight: int = 4,
     ) -> None:
+        """`pool` renders the digests (worker processes in `tiendo run`); without one they
+        render in a thread of this process. At most `in_flight` digests are rendered or being
+        sent at once: enough to keep the pool busy while the previous ones wait for the
+        platform's rate limit, without holding a minute's worth of charts in memory."""
         self.db = db
         self.clock = clock
         self.catalogs = catalogs
         self.senders = senders
         self.instance = instance
         self.language = language
+        self.pool = pool
+        self.in_flight = in_flight
 
     # --- claiming -------------------------------------------------------------------------
     def recover(self) -> None:
@@ -151,10 +161,30 @@ class Digests:
             tr = self.catalogs.translator(language)
             return digest.build(session, tr, campaign, day), day
 
+    async def _render(self, claim: Claim) -> Reply:
+        if self.pool is None:
+            return await asyncio.to_thread(self.render, claim)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool,
+            rendering.render,
+            self.db.url,
+            claim.campaign_id,
+            claim.local_date,
+            self.language,
+            claim.late,
+        )
+
     async def tick(self) -> list[Claim]:
+        """Claim what is due, then render and hand each digest to the outbox concurrently,
+        `in_flight` at a time; the adapters' rate limiters pace what goes out."""
         claims = await asyncio.to_thread(self.claim_due)
-        for claim in claims:
-            await self.deliver(claim)
+        slots = asyncio.Semaphore(self.in_flight)
+
+        async def one(claim: Claim) -> None:
+            async with slots:
+                await self.deliver(claim)
+
+        await asyncio.gather(*(one(claim) for claim in claims))
         return claims
 
     async def deliver(self, claim: Claim) -> None:
@@ -163,7 +193,7 @@ class Digests:
         unsubscribed and its admins are told."""
         attempt = claim.attempts
         try:
-            reply = await asyncio.to_thread(self.render, claim)
+            reply = await self._render(claim)
             await self.senders.send(claim.chat, reply)
         except ChatUnavailable as error:
             await asyncio.to_thread(self._finish, claim, "failed", str(error))

@@ -62,6 +62,8 @@ class Runtime:
             await adapter.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.app.render_pool is not None:  # a digest being drawn now is drawn again later
+            self.app.render_pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def run_until_signalled(runtime: Runtime) -> None:

@@ -123,8 +123,11 @@ class TelegramAdapter:
             .token(config.token.get_secret_value())
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            # 30 messages/s overall, 20/min per group; a 429 waits `retry_after` and goes again.
-            .rate_limiter(AIORateLimiter(max_retries=5))
+            # The configured rate overall (Telegram's 30/s by default), 20/min per group; a 429
+            # waits `retry_after` and goes again.
+            .rate_limiter(
+                AIORateLimiter(overall_max_rate=config.max_messages_per_second, max_retries=5)
+            )
             .get_updates_read_timeout(tuning.poll_timeout + 10)
             .updater(None)  # we fetch updates ourselves, to store them before confirming
             .build()

@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import limits, models  # noqa: F401  (tables on SQLModel.metadata; size checks)
+
+if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command that opens the db
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
@@ -63,8 +65,15 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_begin_reading(connection) -> None:  # type: ignore[no-untyped-def]
+    # A reader (a digest rendered in a worker process): WAL lets it read while reports are
+    # written, so it takes no write lock and holds nobody up however long it draws.
+    connection.exec_driver_sql("BEGIN")
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """`read_only`: sessions only read (render workers); on SQLite they take no lock."""
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -73,7 +82,8 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_connect)
-            event.listen(self.engine, "begin", _sqlite_begin)
+            begin = _sqlite_begin_reading if read_only else _sqlite_begin
+            event.listen(self.engine, "begin", begin)
         else:
             # A server that does not answer at all is reported after 10 s, not after the
             # operating system's TCP time-out of minutes.
@@ -93,6 +103,8 @@ class Database:
                 raise
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
@@ -101,6 +113,8 @@ class Database:
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent). Raises `Unreachable` when
         the database does not answer."""
+        from alembic import command
+
         try:
             with self.engine.begin() as connection:
                 config = self.alembic_config()

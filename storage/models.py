@@ -180,10 +180,22 @@ class TeamDay(SQLModel, table=True):
     """How many active reports a team has for a local date: who reported today, who is silent."""
 
     __tablename__ = "team_day"
+    # Who reported on a day is read by campaign and day, among a year of every team's days.
+    __table_args__ = (Index("ix_team_day_campaign_day", "campaign_id", "day"),)
     team_id: int = Field(foreign_key="team.id", primary_key=True)
     day: date = Field(primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     reports: int = 0
+
+
+class TeamLastReport(SQLModel, table=True):
+    """The local date of each team's latest active report, kept with the running totals, so
+    who is silent is read from one row per team instead of from every team's days."""
+
+    __tablename__ = "team_last_report"
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    day: date
 
 
 class Invite(SQLModel, table=True):

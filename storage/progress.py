@@ -6,10 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
-from storage.models import CampaignDayTotal, Team, TeamDay, TeamTarget, TeamTotal, Unit
+from storage.models import (
+    CampaignDayTotal,
+    Team,
+    TeamDay,
+    TeamLastReport,
+    TeamTarget,
+    TeamTotal,
+    Unit,
+)
 
 
 def campaign_totals(session: Session, campaign_id: int) -> dict[int, float]:
@@ -30,10 +39,18 @@ def day_totals(session: Session, campaign_id: int, day: date) -> dict[int, float
     return dict(rows)
 
 
+def _among(session: Session, column: object, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN ids`. On PostgreSQL one array parameter instead of one per id: binding a
+    city's 5,000 team ids cost ~0.1 s per read there, four reads per digest."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))  # type: ignore[return-value]
+    return col(column).in_(list(ids))  # type: ignore[arg-type]
+
+
 def team_totals(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
     rows = session.exec(
         select(TeamTotal.team_id, TeamTotal.metric_id, TeamTotal.total).where(
-            col(TeamTotal.team_id).in_(list(team_ids))
+            _among(session, TeamTotal.team_id, team_ids)
         )
     ).all()
     return {(team_id, metric_id): total for team_id, metric_id, total in rows}
@@ -42,7 +59,7 @@ def team_totals(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, in
 def team_targets(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
     rows = session.exec(
         select(TeamTarget.team_id, TeamTarget.metric_id, TeamTarget.target).where(
-            col(TeamTarget.team_id).in_(list(team_ids))
+            _among(session, TeamTarget.team_id, team_ids)
         )
     ).all()
     return {(team_id, metric_id): target for team_id, metric_id, target in rows}
@@ -103,16 +120,11 @@ def daily_series(session: Session, metric_id: int, first: date, last: date) -> d
 
 
 def last_report_days(session: Session, campaign_id: int) -> dict[int, date | None]:
-    """Every team of the campaign with the date of its latest active report, or None."""
-    latest = (
-        select(TeamDay.team_id, func.max(TeamDay.day).label("day"))
-        .where(TeamDay.campaign_id == campaign_id, TeamDay.reports > 0)
-        .group_by(TeamDay.team_id)
-        .subquery()
-    )
+    """Every team of the campaign with the date of its latest active report, or None: one row
+    per team, maintained with the running totals."""
     rows = session.exec(
-        select(Team.id, latest.c.day)
-        .join(latest, latest.c.team_id == Team.id, isouter=True)
+        select(Team.id, TeamLastReport.day)
+        .join(TeamLastReport, col(TeamLastReport.team_id) == Team.id, isouter=True)
         .where(Team.campaign_id == campaign_id)
     ).all()
     return {team_id: day for team_id, day in rows}  # type: ignore[misc]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -16,8 +17,25 @@ from storage.models import (
     Report,
     ReportValue,
     TeamDay,
+    TeamLastReport,
     TeamTotal,
 )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def _upsert(dialect: str, table: Table, names: tuple[str, ...], keys: tuple[str, ...], column: str):  # type: ignore[no-untyped-def]
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column`, with bound
+    parameters for `names`, built once per table: building the statement (its `excluded`
+    alias above all) cost more than running it, four times per report."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values({name: bindparam(name) for name in names})
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={column: table.c[column] + statement.excluded[column]}
+    )
 
 
 def _increment(
@@ -28,13 +46,24 @@ def _increment(
     amount: float,
     **extra: object,
 ) -> None:
-    dialect = session.get_bind().dialect.name
+    params = {**keys, **extra, column: amount}
+    statement = _upsert(_dialect(session), table, tuple(params), tuple(keys), column)
+    session.execute(statement, params)
+
+
+@cache
+def _advance(dialect: str):  # type: ignore[no-untyped-def]
+    """The team's latest report day moves forward to a report's, never back (a back-dated
+    report leaves it), in one upsert that is safe under concurrent writers."""
+    table = TeamLastReport.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**keys, **extra, **{column: amount})
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={column: table.c[column] + statement.excluded[column]}
+    names = ("team_id", "campaign_id", "day")
+    statement = insert(table).values({name: bindparam(name) for name in names})
+    later = statement.excluded.day > table.c.day
+    return statement.on_conflict_do_update(
+        index_elements=["team_id"],
+        set_={"day": case((later, statement.excluded.day), else_=table.c.day)},
     )
-    session.execute(statement)
 
 
 def _move_totals(session: Session, report: Report, values: Mapping[int, float], sign: int) -> None:
@@ -71,6 +100,36 @@ def _move_totals(session: Session, report: Report, values: Mapping[int, float], 
         sign,
         campaign_id=report.campaign_id,
     )
+    if sign > 0:
+        _advance_last_report(session, report)
+    else:
+        _recompute_last_report(session, report.team_id)
+
+
+def _advance_last_report(session: Session, report: Report) -> None:
+    session.execute(
+        _advance(_dialect(session)),
+        {"team_id": report.team_id, "campaign_id": report.campaign_id, "day": report.report_date},
+    )
+
+
+def _recompute_last_report(session: Session, team_id: int) -> None:
+    """After a retraction: the latest day that still has an active report, from the team's own
+    days (its primary-key range, a year at most); no row if none is left. The team's row is
+    locked first, so a report recorded meanwhile is seen, or sees this."""
+    row = session.exec(
+        select(TeamLastReport).where(TeamLastReport.team_id == team_id).with_for_update()
+    ).first()
+    latest = session.exec(
+        select(func.max(TeamDay.day)).where(TeamDay.team_id == team_id, TeamDay.reports > 0)
+    ).one()
+    if row is None:
+        return
+    if latest is None:
+        session.delete(row)
+    else:
+        row.day = latest
+        session.add(row)
 
 
 def by_source_message(session: Session, source_message_id: str) -> Report | None:

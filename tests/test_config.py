@@ -170,6 +170,15 @@ def test_bad_value_names_key_and_variable(tmp_path: Path) -> None:
         load_config(path, environ={"TIENDO_SERVER_PORT": "http", "TIENDO_TELEGRAM_MODE": "polling"})
 
 
+def test_telegram_rate_limit_is_bounded(tmp_path: Path) -> None:
+    assert load_config(None, environ={}).telegram.max_messages_per_second == 30
+    path = write(tmp_path, "[telegram]\nmax_messages_per_second = 1000\n")
+    assert load_config(path, environ={}).telegram.max_messages_per_second == 1000
+    for bad in ("0", "1001"):
+        with pytest.raises(ConfigError, match=r"^telegram\.max_messages_per_second \(from TIEN"):
+            load_config(path, environ={"TIENDO_TELEGRAM_MAX_MESSAGES_PER_SECOND": bad})
+
+
 def test_secrets_never_shown(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -5,7 +5,10 @@ refuses the bot; reminders skip rest days; scheduler jobs follow the database.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -229,3 +232,35 @@ async def test_one_tick_a_minute_follows_the_database(
         assert [key for key, _ in sender.sent] == ["shell:#leaders"]
     finally:
         app.schedule.stop()
+
+
+class InlineExecutor(Executor):
+    """Runs each job at once in the caller: the pool's code path without worker processes."""
+
+    def __init__(self) -> None:
+        self.jobs = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.jobs += 1
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+async def test_digests_due_together_render_in_the_pool_and_all_go_out(
+    subscribed: Chat, db: Database, clock: FixedClock, sender: FakeSender
+) -> None:
+    for n in range(5):
+        subscribed.ok("root", "/campaign use road", chat=f"#board{n}")
+        subscribed.ok("root", "/digest here at=18:00", chat=f"#board{n}")
+    pool = InlineExecutor()
+    config = Config(defaults=DefaultsConfig(language="en"))
+    app = build(config, clock=clock, db=db, senders={"shell": sender}, render_pool=pool)
+    clock.current = at(18, 0)
+    assert len(await app.digests.tick()) == 6 and pool.jobs == 6
+    assert sorted(chat for chat, _ in sender.sent) == sorted(
+        ["shell:#leaders"] + [f"shell:#board{n}" for n in range(5)]
+    )
+    texts = {reply.text for _, reply in sender.sent}
+    assert len(texts) == 1 and "Households reached: today 12 households" in texts.pop()
+    assert all(len(reply.images) == 3 for _, reply in sender.sent)

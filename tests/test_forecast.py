@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from handlers.read.forecast import Calendar, forecast, silent_teams
 
 
@@ -91,3 +94,55 @@ def test_silent_teams_count_working_days() -> None:
     )
     assert silent == {2: 2, 3: 7}
     assert Calendar(MON, None, rest_dates={date(2025, 3, 7)}).is_rest(date(2025, 3, 7))
+
+
+# --- the calendar's closed forms against counting day by day --------------------------------
+def _count(cal: Calendar, first: date, last: date) -> int:
+    return sum(not cal.is_rest(first + timedelta(days=i)) for i in range((last - first).days + 1))
+
+
+def _step(cal: Calendar, after: date, count: int) -> date:
+    day = after
+    while count > 0:
+        day += timedelta(days=1)
+        count -= not cal.is_rest(day)
+    return day
+
+
+calendars = st.builds(
+    Calendar,
+    st.just(MON),
+    st.none(),
+    st.sets(st.integers(1, 7), max_size=6),
+    st.sets(st.dates(MON, MON + timedelta(days=120)), max_size=12),
+)
+
+
+@given(calendars, st.dates(MON, MON + timedelta(days=60)), st.integers(-3, 150), st.integers(0, 90))
+def test_closed_forms_agree_with_counting_each_day(
+    cal: Calendar, first: date, length: int, count: int
+) -> None:
+    assert cal.working_days(first, first + timedelta(days=length)) == _count(
+        cal, first, first + timedelta(days=length)
+    )
+    assert cal.add_working_days(first, count) == _step(cal, first, count)
+
+
+def test_huge_counts_and_far_deadlines_are_bounded() -> None:
+    cal = Calendar(MON, date.max, rest_weekdays={6, 7}, rest_dates={date(2025, 9, 2)})
+    # Monday to Friday from Mon 3 Mar 2025 up to Fri 31 Dec 9999: 2,078,175 working days (each
+    # week has five; the last days run Mon 27–Fri 31 Dec), less the listed holiday.
+    weeks, rest = divmod((date.max - MON).days + 1, 7)
+    assert rest == 5 and cal.working_days(MON, date.max) == weeks * 5 + 5 - 1
+    assert cal.add_working_days(MON, 10**12) is None  # past the end of the calendar
+    assert cal.add_working_days(MON, 5 * 52) == date(2026, 3, 3)  # 52 weeks, one holiday
+    assert Calendar(MON, None, rest_weekdays=set(range(1, 8))).add_working_days(MON, 1) is None
+
+
+def test_a_pace_that_never_gets_there_is_not_in_sight() -> None:
+    # 1 VND a day against a 2 tỷ target: 2e9 working days, far beyond the calendar.
+    cal = Calendar(MON, date.max, rest_weekdays={7})
+    f = forecast({MON: 1.0}, 2e9, cal, MON)
+    assert f.projected is None and f.status == "behind" and f.required is not None
+    tiny = forecast({MON: 1e-300}, 2e9, Calendar(MON, None), MON)
+    assert tiny.projected is None and tiny.status == "on_track"

@@ -60,3 +60,30 @@ def test_an_existing_database_upgrades_in_place(tmp_path: Path) -> None:
         assert connection.execute(text("SELECT name FROM campaign")).scalar() == "Cũ"
         assert "digest_delivery" in inspect(connection).get_table_names()
     db.dispose()
+
+
+def test_0005_fills_each_teams_last_report_day_from_the_running_totals(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    config = db.alembic_config()
+    from alembic import command
+
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for statement in (
+            "INSERT INTO campaign (id, code, name, start_date, timezone, rest_weekdays, rest_dates,"
+            " backdate_days, status, created_at) VALUES (1, 'c', 'C', '2025-01-01',"
+            " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')",
+            "INSERT INTO team (id, campaign_id, code, name) VALUES (1, 1, 't1', 'T1'),"
+            " (2, 1, 't2', 'T2'), (3, 1, 't3', 'T3')",
+            # t1's latest day with a report is 3 Jan; t2's only report was retracted.
+            "INSERT INTO team_day (team_id, day, campaign_id, reports) VALUES"
+            " (1, '2025-01-02', 1, 1), (1, '2025-01-03', 1, 2), (1, '2025-01-04', 1, 0),"
+            " (2, '2025-01-02', 1, 0)",
+        ):
+            connection.execute(text(statement))
+    db.upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT team_id, day FROM team_last_report")).all()
+    assert [tuple(row) for row in rows] == [(1, "2025-01-03")]
+    db.dispose()

@@ -25,11 +25,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from handlers.engine.context import Ctx
@@ -42,7 +37,9 @@ from storage import export, progress, queries
 from storage.export import ExportRow
 from storage.models import Campaign, Metric, Team
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is written: most commands never do
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -120,10 +117,14 @@ class Column:
 
 def _clean(text: str) -> str:
     """openpyxl refuses control characters (IllegalCharacterError); a note may carry them."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: object, style: Style, lang: str) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, str):
         value = _clean(value)
     cell = WriteOnlyCell(sheet, value=value)
@@ -142,6 +143,8 @@ def _sheet(
     book: Workbook, title: str, columns: Sequence[Column], freeze: str, lang: str
 ) -> WriteOnlyWorksheet:
     """A sheet with its column widths and a bold, frozen header row; rows follow."""
+    from openpyxl.utils import get_column_letter
+
     sheet = book.create_sheet(title)
     for index, column in enumerate(columns, start=1):
         width = max(column.width, len(column.header) + 2)
@@ -160,6 +163,8 @@ def _append(
     *,
     bold: bool = False,
 ) -> None:
+    from openpyxl.styles import Font
+
     cells = [_cell(sheet, v, c.style, lang) for v, c in zip(row, columns, strict=True)]
     for cell in cells if bold else ():
         cell.font = Font(bold=True)
@@ -173,6 +178,8 @@ def _write(
     lang: str,
 ) -> None:
     """The rows, under an autofilter that covers exactly them."""
+    from openpyxl.utils import get_column_letter
+
     count = 0
     for row in rows:
         _append(sheet, columns, row, lang)
@@ -300,6 +307,8 @@ def _campaign_row(tr: Translator, campaign: Campaign, totals: Totals) -> list[ob
 
 
 def to_xlsx(tr: Translator, campaign: Campaign, rows: Iterable[ExportRow], totals: Totals) -> bytes:
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     zone = ZoneInfo(campaign.timezone)
     columns = _report_columns(tr, campaign.timezone)

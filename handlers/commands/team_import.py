@@ -2,14 +2,17 @@
 
 Columns (header row required, any order; `;` or tab also accepted as separators):
 `code,name` for the team, then optional `unit` (unit code), `unit_name` and `parent_unit` to
-create the unit on the fly, and `target:<metric>` columns for per-team targets. An existing team
-with the same code is updated. Every bad row is reported with its line number and, if there is
-any, nothing is imported."""
+create the unit on the fly, and `target:<metric>` columns for per-team targets. A row without a
+team code only creates its unit, so one file can hold a whole tree of any depth (city →
+communes → villages), parents before or after their children. An existing team with the same
+code is updated. Every bad row is reported with its line number and, if there is any, nothing
+is imported. Everything is written in a few bulk statements, whatever the file's size."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from sqlmodel import Session
 
@@ -18,11 +21,11 @@ from handlers.errors import N_, UserError
 from handlers.language import numbers
 from handlers.language.args import clean
 from handlers.language.i18n import Translator
-from storage import queries
+from storage import progress, queries
 from storage.limits import limit
 from storage.models import Campaign, Team, TeamTarget, Unit
 
-MAX_ROWS = 5000
+MAX_ROWS = 50_000
 NAME_LIMIT = min(limit(Team, "name") or 200, limit(Unit, "name") or 200)
 MAX_ERRORS_SHOWN = 20
 EXAMPLE = "code,name,unit,unit_name,parent_unit,target:households"
@@ -57,24 +60,6 @@ def _rows(content: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def _cycles(new_units: dict[str, tuple[str, str]]) -> list[str]:
-    """Each circle of parents among the file's new units, as `ua → ub → ua`. Existing units
-    cannot be under a new one, so a chain that reaches one has ended."""
-    found: list[str] = []
-    done: set[str] = set()
-    for start in new_units:
-        chain: list[str] = []
-        node = start
-        while node in new_units and node not in done and node not in chain:
-            chain.append(node)
-            node = new_units[node][1]
-        if node in chain:  # came round: the circle is the part of the chain from `node` on
-            circle = chain[chain.index(node) :]
-            found.append(" → ".join([*circle, node]))
-        done |= set(chain)
-    return found
-
-
 def import_csv(
     session: Session, tr: Translator, campaign: Campaign, content: bytes
 ) -> tuple[int, int, int]:
@@ -87,12 +72,18 @@ def import_csv(
     errors: list[str] = []
     seen: set[str] = set()
     planned: list[tuple[str, str, str, dict[int, float]]] = []
+    referred: dict[str, int] = {}  # unit code → the first line that names it without defining
     for line, row in enumerate(rows, start=2):  # line 1 is the header
 
         def bad(message: str, **params: object) -> None:
             errors.append(tr._("line {line}: ", line=line) + tr._(message, **params))  # noqa: B023
 
         team_code, name = row.get("code", "").lower(), row.get("name", "")
+        unit_code = row.get("unit", "").lower()
+        if not team_code and not name and unit_code:  # a unit of the tree, no team
+            if _plan_unit(row, unit_code, units, new_units, bad):
+                referred.setdefault(unit_code, line)
+            continue
         if not CODE.match(team_code):
             bad(
                 N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
@@ -109,27 +100,8 @@ def import_csv(
                 length=len(name),
                 limit=NAME_LIMIT,
             )
-        unit_code = row.get("unit", "").lower()
-        if unit_code and unit_code not in units:
-            unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
-            if not CODE.match(unit_code):
-                bad(
-                    N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
-                    token=unit_code,
-                )
-            elif len(unit_name) > NAME_LIMIT:
-                bad(
-                    N_("the name has {length} characters; at most {limit}"),
-                    length=len(unit_name),
-                    limit=NAME_LIMIT,
-                )
-            elif unit_code not in new_units and not unit_name:
-                bad(
-                    N_("unit {code} does not exist; give its unit_name to create it"),
-                    code=unit_code,
-                )
-            elif unit_code not in new_units:
-                new_units[unit_code] = (unit_name, parent)
+        if unit_code and _plan_unit(row, unit_code, units, new_units, bad):
+            referred.setdefault(unit_code, line)
         targets: dict[int, float] = {}
         for column, value in row.items():
             if not column.startswith("target:") or not value:
@@ -143,6 +115,12 @@ def import_csv(
             except UserError as error:
                 bad(error.message, **error.params)
         planned.append((team_code, name, unit_code, targets))
+    errors += [
+        tr._("line {line}: ", line=line)
+        + tr._("unit {code} does not exist; give its unit_name to create it", code=code)
+        for code, line in referred.items()
+        if code not in new_units
+    ]
     for unit_code, (_, parent) in new_units.items():
         if parent and parent not in units and parent not in new_units:
             errors.append(
@@ -152,10 +130,10 @@ def import_csv(
                     parent=parent,
                 )
             )
-    errors.extend(
+    errors += [
         tr._("units {chain}: each would be under the next, round in a circle", chain=chain)
         for chain in _cycles(new_units)
-    )
+    ]
     if errors:
         shown = errors[:MAX_ERRORS_SHOWN] + (["…"] if len(errors) > MAX_ERRORS_SHOWN else [])
         raise UserError(
@@ -167,27 +145,87 @@ def import_csv(
 
     for unit_code, (unit_name, _) in new_units.items():
         units[unit_code] = Unit(campaign_id=campaign.id, code=unit_code, name=unit_name)
-        session.add(units[unit_code])
-    session.flush()
+    session.add_all(units[code] for code in new_units)
+    session.flush()  # one INSERT for every unit; then their parents, now that all have ids
     for unit_code, (_, parent) in new_units.items():
         units[unit_code].parent_id = units[parent].id if parent else None
-    created = updated = 0
-    for team_code, name, unit_code, targets in planned:
-        team = queries.team_by_code(session, campaign.id, team_code)
-        if team is None:
-            team = Team(campaign_id=campaign.id, code=team_code, name=name)
-            created += 1
-        else:
-            updated += 1
+    existing = {team.code: team for team in queries.teams(session, campaign.id)}
+    updated = [existing[code].id for code, *_ in planned if code in existing]
+    old_targets = progress.team_targets(session, updated)  # type: ignore[arg-type]
+    teams: list[Team] = []
+    for team_code, name, unit_code, _ in planned:
+        team = existing.get(team_code) or Team(campaign_id=campaign.id, code=team_code, name=name)
         team.name = name
         if unit_code:
             team.unit_id = units[unit_code].id
-        session.add(team)
-        session.flush()
+        teams.append(team)
+    session.add_all(teams)
+    session.flush()
+    for team, (_, _, _, targets) in zip(teams, planned, strict=True):
         for metric_id, value in targets.items():
-            row_target = session.get(TeamTarget, (team.id, metric_id))
-            if row_target is None:
+            if (team.id, metric_id) in old_targets:
+                row_target = session.get(TeamTarget, (team.id, metric_id))
+                assert row_target is not None
+                row_target.target = value
+            else:
                 row_target = TeamTarget(team_id=team.id, metric_id=metric_id, target=value)  # type: ignore[arg-type]
-            row_target.target = value
             session.add(row_target)
-    return created, updated, len(new_units)
+    return len(planned) - len(updated), len(updated), len(new_units)
+
+
+def _plan_unit(
+    row: dict[str, str],
+    unit_code: str,
+    units: dict[str, Unit],
+    new_units: dict[str, tuple[str, str]],
+    bad: Callable[..., None],
+) -> bool:
+    """Note a unit the row names: one that exists is used as it is; a row with its unit_name
+    defines a new one, with the same parent wherever it is given. Returns whether the unit is
+    only referred to here, to be checked once every row is read (its row may come later)."""
+    if unit_code in units:
+        return False
+    unit_name, parent = row.get("unit_name", ""), row.get("parent_unit", "").lower()
+    if not CODE.match(unit_code):
+        bad(
+            N_("“{token}” is not a valid code: use up to 32 letters a–z, digits, - or _."),
+            token=unit_code,
+        )
+    elif unit_code in new_units:
+        known = new_units[unit_code][1]
+        if parent and parent != known:
+            bad(
+                N_("unit {code} is given two parents: {first} and {second}"),
+                code=unit_code,
+                first=known or "—",
+                second=parent,
+            )
+    elif len(unit_name) > NAME_LIMIT:
+        bad(
+            N_("the name has {length} characters; at most {limit}"),
+            length=len(unit_name),
+            limit=NAME_LIMIT,
+        )
+    elif unit_name:
+        new_units[unit_code] = (unit_name, parent)
+    else:
+        return True
+    return False
+
+
+def _cycles(new_units: dict[str, tuple[str, str]]) -> list[str]:
+    """Each circle of parents among the file's new units, as `ua → ub → ua`. Existing units
+    cannot be under a new one, so a chain that reaches one has ended."""
+    found: list[str] = []
+    done: set[str] = set()
+    for start in new_units:
+        chain: list[str] = []
+        node = start
+        while node in new_units and node not in done and node not in chain:
+            chain.append(node)
+            node = new_units[node][1]
+        if node in chain:  # came round: the circle is the part of the chain from `node` on
+            circle = chain[chain.index(node) :]
+            found.append(" → ".join([*circle, node]))
+        done |= set(chain)
+    return found

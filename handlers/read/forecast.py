@@ -65,7 +65,11 @@ def forecast(
             "done",
             at_deadline,
         )
-    projected = calendar.add_working_days(today, math.ceil(remaining / rate)) if rate > 0 else None
+    needed = remaining / rate if rate > 0 else math.inf
+    # A pace so slow it never gets there (1 VND a day against billions) is not in sight.
+    projected = (
+        calendar.add_working_days(today, math.ceil(needed)) if math.isfinite(needed) else None
+    )
     required = None if left is None else (remaining / left if left else math.inf)
     return Forecast(
         daily.get(today, 0.0),

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from itertools import accumulate
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from matplotlib.figure import Figure
 from sqlmodel import Session
 
 import charts
@@ -24,6 +23,9 @@ from handlers.read.forecast import Forecast
 from handlers.values import Image
 from storage import progress, queries
 from storage.models import Campaign, Metric
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TOP = 10  # teams or units drawn one by one in a breakdown; the others share one bar
 By = Literal["team", "unit"]

@@ -1,7 +1,7 @@
 """one inbox and one outbox for every platform, and leases on digest claims
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 10:05:00
 
 `inbound_update` (Telegram only) becomes `delivery`, keyed by a string so Slack trigger ids
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
