@@ -99,8 +99,8 @@ def measure(kind: str, *, teams: int, repeat: int) -> list[Figure]:
     label = f"{teams:,} teams, 3 metrics, {kind}"
     figures += [
         Figure(
-            f"digest numbers + 3 charts, 365 days ({count:,} reports, seeded in "
-            f"{seeding:.0f} s), {label}, warm",
+            f"digest numbers + 3 charts, 365 days ({count:,} reports with the 30-day "
+            f"campaign, seeded in {seeding:.0f} s), {label}, warm",
             year,
             "s",
             base,
