@@ -121,12 +121,10 @@ class ServerConfig(_Section):
         return url.rstrip("/") if url else url
 
 
-class ZaloConfig(_Section):
-    token: OptionalSecret = None  # from Zalo Bot Creator: <bot_id>:<secret>
-    api_base_url: str = "https://bot-api.zaloplatforms.com"
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: OptionalStr = None
-    webhook_secret: OptionalSecret = None
+class _BotSection(_Section):
+    """A platform whose bot is one token `<bot id>:<secret>` (Zalo, Telegram)."""
+
+    token: OptionalSecret = None
 
     @property
     def enabled(self) -> bool:
@@ -137,6 +135,14 @@ class ZaloConfig(_Section):
         """The part of the token before ':' (getMe's id): names the inbox."""
         assert self.token is not None
         return self.token.get_secret_value().split(":", 1)[0]
+
+
+class ZaloConfig(_BotSection):
+    # token: from Zalo Bot Creator, <bot_id>:<secret>
+    api_base_url: str = "https://bot-api.zaloplatforms.com"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: OptionalStr = None
+    webhook_secret: OptionalSecret = None
 
     def problems(self) -> list[str]:
         """What the chosen mode still lacks or gets wrong; empty when the adapter can start."""
@@ -160,8 +166,7 @@ class ZaloConfig(_Section):
         return found
 
 
-class TelegramConfig(_Section):
-    token: OptionalSecret = None
+class TelegramConfig(_BotSection):
     # The bot's @username (without @), for t.me invite links; the shell shows them too.
     username: OptionalStr = None
     api_base_url: str = "https://api.telegram.org"
@@ -170,16 +175,6 @@ class TelegramConfig(_Section):
     webhook_secret: OptionalSecret = None
     # Telegram allows a bot 30 messages/s; a self-hosted Bot API server or a raised limit more.
     max_messages_per_second: int = Field(default=30, ge=1, le=1000)
-
-    @property
-    def enabled(self) -> bool:
-        return self.token is not None
-
-    @property
-    def bot_id(self) -> str:
-        """The numeric id every token starts with (`<bot id>:<secret>`): names the inbox."""
-        assert self.token is not None
-        return self.token.get_secret_value().split(":", 1)[0]
 
     @property
     def deep_link_base(self) -> str | None:
