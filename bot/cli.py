@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="tiendo: campaign progress reports from Telegram, Slack or a shell.",
+    help="tiendo: campaign progress reports from Zalo, Telegram, Slack or a shell.",
 )
 db_cli = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 cli.add_typer(db_cli, name="db")
