@@ -101,9 +101,7 @@ async def fan_out(url: str, chats: list[int]) -> tuple[float, int, int, int]:
             ),
         )
         config.server.port = 0
-        app = build(
-            config, clock=clock, adapters=True, tuning=Tuning(poll_timeout=1), defer=lambda *_: None
-        )
+        app = build(config, clock=clock, adapters=True, tuning=Tuning(poll_timeout=1))
         runtime = Runtime(app)
         await runtime.start()
         try:

@@ -113,8 +113,7 @@ async def started_tiendo(fake: FakeTelegram, db: Database, rate: int) -> Runtime
         tiendo_config(fake, db.url, rate),
         db=db,
         adapters=True,
-        tuning=Tuning(poll_timeout=1),
-        defer=lambda *_: None,
+        tuning=Tuning(poll_timeout=1, worker_poll=0.05),
     )
     runtime = Runtime(app)
     await runtime.start()

@@ -17,7 +17,6 @@ from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 from bot.shell import Shell, line_editing
 from handlers.values import Attachment, Ref, Reply, Request
-from storage.db import Unreachable
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -50,6 +49,7 @@ def _build(config: Config, **options: Any) -> App:
     """The app, or one line naming the database (without its password) if it does not answer,
     instead of a driver's traceback."""
     from bot.app import build
+    from storage.db import Unreachable
 
     try:
         return build(config, **options)

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from handlers.values import PLATFORMS
-from storage.db import is_database_url, without_password
+from storage.urls import is_database_url, without_password
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PREFIX = "TIENDO_"

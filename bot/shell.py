@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
-from handlers.engine.dispatch import Engine
 from handlers.errors import N_
 from handlers.language.args import command_line, form_args
-from handlers.language.i18n import Translator
 from handlers.values import Attachment, Button, Form, FormField, Ref, Reply, Request
+
+if TYPE_CHECKING:
+    from handlers.engine.dispatch import Engine
+    from handlers.language.i18n import Translator
 
 Readline = Callable[[str], str | None]  # prompt → the next line, or None at the end of input
 HISTORY_LENGTH: Final = 1000  # lines kept in the history file

@@ -10,29 +10,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import limits, models  # noqa: F401  (tables on SQLModel.metadata; size checks)
+from storage.urls import without_password
 
 if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command that opens the db
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
-
-
-def is_database_url(url: str) -> bool:
-    try:
-        make_url(url)
-    except ArgumentError:
-        return False
-    return True
-
-
-def without_password(url: str) -> str:
-    """The URL as it may be printed or logged."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 class Unreachable(Exception):
