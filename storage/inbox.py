@@ -11,9 +11,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from storage import leases
 from storage.models import Delivery
@@ -114,12 +114,6 @@ def release(session: Session, delivery_id: int, retry_at: datetime) -> None:
 def is_done(session: Session, delivery_id: int) -> bool:
     row = session.get(Delivery, delivery_id)
     return row is not None and row.done_at is not None
-
-
-def open_count(session: Session) -> int:
-    return session.exec(
-        select(func.count()).select_from(Delivery).where(col(Delivery.done_at).is_(None))
-    ).one()
 
 
 def prune(session: Session, done_before: datetime) -> None:
