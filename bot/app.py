@@ -77,7 +77,14 @@ def build(
     engine = Engine(db, clock, catalogs, settings, build_table())
     instance = config.server.instance or socket.gethostname()
     inbox = Inbox(db, clock, instance, poll=tuning.worker_poll, retry=tuning.record_retry)
-    outbox = Outbox(db, clock, instance, poll=tuning.worker_poll, retry=tuning.record_retry)
+    outbox = Outbox(
+        db,
+        clock,
+        instance,
+        poll=tuning.worker_poll,
+        retry=tuning.record_retry,
+        delays=tuning.reply_retry,
+    )
     platforms = _adapters(config, engine, inbox, outbox, tuning) if adapters else ()
     routes = Senders({**{a.platform: a.sender for a in platforms}, **(senders or {})})
     language = config.defaults.language
@@ -122,7 +129,7 @@ def _adapters(
     if config.slack.enabled:
         from bot.slack import SlackAdapter
 
-        built.append(SlackAdapter(config.slack, engine, inbox, outbox))
+        built.append(SlackAdapter(config.slack, engine, inbox, outbox, tuning))
     if config.telegram.enabled:
         from bot.telegram import TelegramAdapter
 

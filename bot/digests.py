@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=30)
 # Long enough to render and send a digest; an instance that dies lets it run out.
 LEASE = timedelta(minutes=5)
+# Pauses between a digest's failed attempts; the last one repeats until the local day ends
+# (`claim_due` then marks it failed): a platform down for hours must not lose it (SPEC §7).
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 
 
@@ -207,10 +209,8 @@ class Digests:
                 attempt + 1,
                 error,
             )
-            if attempt < len(RETRY_DELAYS):
-                await asyncio.to_thread(self._retry, claim, str(error), RETRY_DELAYS[attempt])
-            else:
-                await asyncio.to_thread(self._finish, claim, "failed", str(error))
+            pause = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            await asyncio.to_thread(self._retry, claim, str(error), pause)
             return
         await asyncio.to_thread(self._finish, claim, "sent", None)
 

@@ -6,12 +6,13 @@ one in flight when an instance dies can go out twice."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot import wire
 from bot.delivery import ChatUnavailable
+from bot.tuning import DEFAULT_TUNING
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.engine.dispatch import Then
@@ -27,7 +28,10 @@ Answer = Callable[[Ref, Reply, dict[str, Any]], Awaitable[None]]
 
 LEASE = timedelta(minutes=2)
 POLL = 1.0  # seconds between looks for replies other instances wrote
-RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2))
+RETRY_DELAYS = DEFAULT_TUNING.reply_retry  # 5 s, 30 s, 2 min
+# After those, again every last delay: a platform down or hanging for an hour must not lose the
+# confirmations it held up (SPEC §7). Given up after about a day, when the news is stale.
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 24 * 30
 # Replies claimed at once. Those sent but not yet marked sent when the process is killed go out
 # again after its restart, so a smaller batch sends fewer twice; Telegram takes ~30 a second.
 BATCH = 16
@@ -38,10 +42,18 @@ class Outbox(Worker):
     name = "outbox"
 
     def __init__(
-        self, db: Database, clock: Clock, owner: str, *, poll: float = POLL, retry: float = 2.0
+        self,
+        db: Database,
+        clock: Clock,
+        owner: str,
+        *,
+        poll: float = POLL,
+        retry: float = 2.0,
+        delays: Sequence[timedelta] = RETRY_DELAYS,
     ) -> None:
         super().__init__(db, clock, owner, poll=poll, retry=retry)
         self._answers: dict[str, Answer] = {}
+        self.delays = tuple(delays)  # pauses before a failed reply's next attempts
 
     def serve(self, platform: str, answer: Answer) -> None:
         self._answers[platform] = answer
@@ -93,8 +105,8 @@ class Outbox(Worker):
             log.warning(
                 "reply %s to %s failed (attempt %d): %r", item.id, item.target, attempt + 1, error
             )
-            if attempt < len(RETRY_DELAYS):
-                at = self.clock.now() + RETRY_DELAYS[attempt]
+            if attempt + 1 < MAX_ATTEMPTS:
+                at = self.clock.now() + self.delays[min(attempt, len(self.delays) - 1)]
                 await self._update(outbox.retry, item.id, at, repr(error))
             else:
                 await self._update(outbox.finish, item.id, "failed", self.clock.now(), repr(error))

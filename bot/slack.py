@@ -18,7 +18,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -26,6 +29,7 @@ from bot.config import SlackConfig
 from bot.delivery import ChatUnavailable
 from bot.inbox import Inbox
 from bot.outbox import Outbox
+from bot.tuning import DEFAULT_TUNING, Tuning
 from handlers.engine.command import CommandTable
 from handlers.engine.dispatch import Engine, Unavailable
 from handlers.language.args import command_line, form_args
@@ -124,6 +128,15 @@ def modal(form: Form, channel: str) -> dict[str, Any]:
     }
 
 
+class ResponseUrlError(Exception):
+    """A post to a response_url that Slack did not take (a 5xx, a 429 still refused after its
+    retries, an expired URL)."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"response_url answered {status}: {body[:200]}")
+        self.status = status
+
+
 class SlackSender:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -159,8 +172,16 @@ async def upload(client: AsyncWebClient, channel: str, reply: Reply) -> None:
 class SlackAdapter:
     platform = "slack"
 
-    def __init__(self, config: SlackConfig, engine: Engine, inbox: Inbox, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        config: SlackConfig,
+        engine: Engine,
+        inbox: Inbox,
+        outbox: Outbox,
+        tuning: Tuning = DEFAULT_TUNING,
+    ) -> None:
         assert config.bot_token is not None
+        self.timeout = tuning.slack_timeout
         self.config = config
         self.engine = engine
         self.inbox = inbox
@@ -168,7 +189,9 @@ class SlackAdapter:
         inbox.serve(SOURCE, self._handle)
         outbox.serve(self.platform, self._send)
         client = AsyncWebClient(
-            token=config.bot_token.get_secret_value(), base_url=config.api_base_url
+            token=config.bot_token.get_secret_value(),
+            base_url=config.api_base_url,
+            timeout=self.timeout,  # type: ignore[arg-type]  # aiohttp takes float seconds
         )
         # Rate-limited calls (HTTP 429) wait for Slack's Retry-After, then go again.
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
@@ -350,14 +373,25 @@ class SlackAdapter:
         if not response_url:
             await self.sender.send(target, reply)
             return
-        respond = AsyncWebhookClient(response_url)
+        respond = AsyncWebhookClient(
+            response_url,
+            timeout=self.timeout,  # type: ignore[arg-type]  # aiohttp takes float seconds
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            ],
+        )
         personal = reply.is_error or hints.get("personal", False)
-        await respond.send(
+        answered = await respond.send(
             text=reply.text,
             blocks=blocks(reply),
             replace_original=False,
             response_type="ephemeral" if personal else "in_channel",
         )
+        # The webhook client returns Slack's refusals instead of raising: one that is not a
+        # 200 was not shown, so the outbox must try again rather than mark it sent.
+        if answered.status_code != 200:
+            raise ResponseUrlError(answered.status_code, answered.body)
         try:
             await upload(self.client, channel, reply)
         except SlackApiError as error:

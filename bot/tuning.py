@@ -4,6 +4,7 @@ them; production keeps these defaults."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,16 @@ class Tuning:
     worker_poll: float = 1.0
     # Seconds between tries to record a reply sent or a delivery done while the database is away.
     record_retry: float = 2.0
+    # Seconds a Slack call (Web API or response_url) may take before it counts as failed and
+    # the outbox tries again: a platform that hangs must not hold a reply for ever.
+    slack_timeout: float = 30.0
+    # Pauses before the second, third … attempt of a reply the platform failed; the last one
+    # repeats (bot/outbox.py).
+    reply_retry: tuple[timedelta, ...] = (
+        timedelta(seconds=5),
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+    )
 
 
 DEFAULT_TUNING = Tuning()

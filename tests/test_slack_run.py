@@ -128,9 +128,9 @@ class Slack:
     """Acts as Slack towards the process: each command gets its own trigger id and
     response_url name, so every answer can be traced to the command it answers."""
 
-    def __init__(self, fake: FakeSlack, process: Process) -> None:
+    def __init__(self, fake: FakeSlack, url: str) -> None:
         self.fake = fake
-        self.process = process
+        self.url = url
         self.signed = SignedRequests(SECRET)
         self.count = 0
 
@@ -145,7 +145,7 @@ class Slack:
             trigger_id=f"trigger-{name}",
             response_url=self.fake.response_url(name),
         )
-        status, _ = await SignedRequests.send(self.process.url, request)
+        status, _ = await SignedRequests.send(self.url, request)
         return status
 
     def answers(self, name: str) -> list[str]:
@@ -157,6 +157,26 @@ class Slack:
         assert await self.post(name, line, user, channel) == 200
         await self.fake.wait_for(lambda: self.answers(name), TIMEOUT)
         return self.answers(name)[0]
+
+
+async def join_reporters(slack: Slack, users: list[str]) -> dict[str, str]:
+    """The admin sets up campaign `road` (metric `hộ`, team t1); each of `users` joins t1 from
+    their own DM, so the outbox answers them in parallel. Returns each user's DM id."""
+    for line in (
+        'campaign new road "Đường" start=2025-01-01',
+        'metric add households "Hộ" unit=household aliases=hộ',
+        'team add t1 "Tổ 1"',
+    ):
+        answer = await slack.ask(line)
+        assert not answer.startswith(("⚠️", "⛔")), answer
+    invite = await slack.ask("invite t1 uses=100 days=90")
+    code = invite.split()[2].rstrip(":")
+    dms = {user: "D" + user.removeprefix("U") for user in users}
+    for user in users:
+        slack.fake.add_user(user, user.lower(), f"Tổ viên {user[-1]}")
+        slack.fake.channels[dms[user]] = {"id": dms[user], "is_im": True, "user": user}
+        assert "Tổ 1" in await slack.ask(f"join {code}", user, dms[user])
+    return dms
 
 
 @dataclass(frozen=True)
@@ -192,26 +212,11 @@ async def test_tiendo_run_with_slack_survives_kill_9_right_after_its_acks(
 ) -> None:
     rng = random.Random(3)
     async with FakeSlack() as fake:
-        for user in REPORTERS:
-            fake.add_user(user, user.lower(), f"Tổ viên {user[-1]}")
         process = Process(fake, database, tmp_path)
-        slack = Slack(fake, process)
+        slack = Slack(fake, process.url)
         await process.start()
         try:
-            for line in (
-                'campaign new road "Đường" start=2025-01-01',
-                'metric add households "Hộ" unit=household aliases=hộ',
-                'team add t1 "Tổ 1"',
-            ):
-                answer = await slack.ask(line)
-                assert not answer.startswith(("⚠️", "⛔")), answer
-            invite = await slack.ask("invite t1 uses=100 days=90")
-            code = invite.split()[2].rstrip(":")
-            # Each reporter reports from their own DM: the outbox answers chats in parallel.
-            dms = {user: "D" + user.removeprefix("U") for user in REPORTERS}
-            for user in REPORTERS:
-                fake.channels[dms[user]] = {"id": dms[user], "is_im": True, "user": user}
-                assert "Tổ 1" in await slack.ask(f"join {code}", user, dms[user])
+            dms = await join_reporters(slack, REPORTERS)
 
             acked: dict[str, float] = {}  # response_url name → the value its report carries
             kills, value = 0, 100

@@ -15,11 +15,12 @@ import hashlib
 import hmac
 import itertools
 import json
+import random
 import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
@@ -99,6 +100,17 @@ class _Failure:
 
 
 @dataclass
+class _Storm:
+    """Calls that hang until `calm()` (see `FakeSlack.hang`)."""
+
+    methods: frozenset[str]
+    share: float
+    delivered: bool
+    random: random.Random
+    over: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class _PendingFile:
     filename: str
     content: bytes | None = None  # None until the bytes reach the upload URL
@@ -131,6 +143,9 @@ class FakeSlack:
         self._views: dict[str, JSON] = {}
         self._files: dict[str, _PendingFile] = {}
         self._failures: defaultdict[str, deque[_Failure]] = defaultdict(deque)
+        self._storm: _Storm | None = None
+        self._storms: list[_Storm] = []  # ended, their calls still held
+        self.hung: list[str] = []  # methods (or "response_url") of calls held by a storm
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._tickets: set[str] = set()
@@ -173,6 +188,7 @@ class FakeSlack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._release()  # held calls end, so cleanup does not wait for them
         for socket in list(self._sockets):
             await socket.close()
         if self._runner is not None:
@@ -251,7 +267,8 @@ class FakeSlack:
     ) -> None:
         """Makes the next call of `method` fail (calls queue up): by default with HTTP 429 and a
         Retry-After header, as Slack rate-limits; given only `error`, with HTTP 200 and
-        {"ok": false, "error": error}, as Slack reports API errors."""
+        {"ok": false, "error": error}, as Slack reports API errors. `method` "response_url"
+        fails the next post to a response URL with `status` and `error` as plain text."""
         if status is None:
             status = 200 if error else 429
         default = "ratelimited" if status == 429 else "fatal_error"
@@ -298,8 +315,14 @@ class FakeSlack:
         header = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         field = params.pop("token", None)
         self.calls.append(Call(method, params))
+        storm = self._storm_for(method)
+        if storm is not None and not storm.delivered:
+            await self._hold(method, storm)
+            return _error("fatal_error", status=504)
         response = self._answer(method, header or field, params, from_header=bool(header))
         await self._notify()
+        if storm is not None:
+            await self._hold(method, storm)
         return response
 
     def _answer(
@@ -342,9 +365,65 @@ class FakeSlack:
         return web.Response(text=f"OK - {len(pending.content)}")
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.responses.append(Response(request.match_info["name"], await request.json()))
+        storm = self._storm_for("response_url")
+        body = await request.json()
+        if self._failures["response_url"]:  # hooks.slack.com answers errors in plain text
+            failure = self._failures["response_url"].popleft()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
+            return web.Response(status=failure.status, text=failure.error, headers=headers)
+        if storm is not None and not storm.delivered:
+            await self._hold("response_url", storm)
+            return web.Response(status=504, text="timed out")
+        self.responses.append(Response(request.match_info["name"], body))
         await self._notify()
+        if storm is not None:
+            await self._hold("response_url", storm)
         return web.Response(text="ok")
+
+    def hang(
+        self, *methods: str, share: float = 1.0, delivered: bool = False, seed: int = 0
+    ) -> None:
+        """A time-out storm, until `calm()`: a `share` of the calls of `methods` (Web API
+        methods, or "response_url" for posts to a response URL; picked with `seed`) are held
+        without an answer, so the client's time-out is what ends them; they are listed in
+        `hung`. With `delivered` the call takes effect before it hangs, so a client that tries
+        again posts it twice. Held calls stay unanswered after the storm ends, as on a
+        dead connection, until the fake closes (then a 504, or the result if `delivered`)."""
+        self._end_storm()
+        self._storm = _Storm(frozenset(methods), share, delivered, random.Random(seed))
+
+    def calm(self) -> None:
+        """Ends every storm: hung calls are let go and scripted failures not yet used are
+        dropped, so calls are answered at once again."""
+        self._failures.clear()
+        self._end_storm()
+
+    def _release(self) -> None:
+        self._end_storm()
+        for storm in self._storms:
+            storm.over.set()
+
+    def _end_storm(self) -> None:
+        # Calls already held stay held, as a dead connection would, until the fake closes.
+        if self._storm is not None:
+            self._storms.append(self._storm)
+            self._storm = None
+
+    @property
+    def failing(self) -> int:
+        """Scripted failures (`fail_next`) not used yet."""
+        return sum(len(queue) for queue in self._failures.values())
+
+    def _storm_for(self, method: str) -> _Storm | None:
+        storm = self._storm
+        if storm is None or method not in storm.methods:
+            return None
+        return storm if storm.random.random() < storm.share else None
+
+    async def _hold(self, method: str, storm: _Storm) -> None:
+        self.hung.append(method)
+        await self._notify()
+        await storm.over.wait()
 
     async def _notify(self) -> None:
         async with self._changed:

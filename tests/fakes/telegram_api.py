@@ -16,6 +16,7 @@ import contextlib
 import html
 import json
 import mimetypes
+import random
 import re
 import struct
 import time
@@ -247,6 +248,19 @@ class _Stored:
     markup: Obj | None = None
     file: _File | None = None
     params: Obj = field(default_factory=dict)
+
+
+@dataclass
+class _Storm:
+    """Calls that hang until `calm()`: the request is read and not answered, for longer than
+    any client waits. If `delivered`, the call takes effect first (the message is in the chat
+    and only its answer is lost, as when a response times out on the way back)."""
+
+    methods: frozenset[str]
+    share: float
+    delivered: bool
+    random: random.Random
+    over: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -490,6 +504,9 @@ class FakeTelegram:
         self._paths: dict[str, _File] = {}
         self._open_callbacks: set[str] = set()
         self._failures: list[_Failure] = []
+        self._storm: _Storm | None = None
+        self._storms: list[_Storm] = []  # ended, their calls still held
+        self.hung: list[Call] = []  # calls held unanswered by a storm (see `hang`)
         self._migrated: dict[int, int] = {}
         self._members: dict[tuple[int, int], str] = {}
         self._counter = 0
@@ -543,6 +560,7 @@ class FakeTelegram:
         traceback: TracebackType | None,
     ) -> None:
         self._closing = True  # ends pending long polls, so cleanup does not wait for them
+        self._release()  # and held calls
         self._notify()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -561,8 +579,14 @@ class FakeTelegram:
             problems += found
         call = Call(name, params, files, request.content_type if request.body_exists else "")
         self.calls.append(call)
+        storm = self._storm_for(call)
+        if storm is not None and not storm.delivered:
+            await self._hold(call, storm)
+            return web.json_response(_error_body(504, "Gateway Timeout"), status=504)
         try:
             result = await self._handle(call, method, problems)
+            if storm is not None:
+                await self._hold(call, storm)
         except _ApiError as error:
             description = error.description
             if error.violation:
@@ -793,6 +817,52 @@ class FakeTelegram:
             description = defaults.get(status, HTTPStatus(status).phrase)
         name = SPEC.methods[method.lower()]["name"]
         self._failures.append(_Failure(name, status, description, parameters, times, chat_id))
+
+    def hang(
+        self, *methods: str, share: float = 1.0, delivered: bool = False, seed: int = 0
+    ) -> None:
+        """A time-out storm, until `calm()`: a `share` of the calls of `methods` (picked with
+        `seed`) are held without an answer, so the client's time-out is what ends them; they
+        are listed in `hung`. With `delivered` the call takes effect before it hangs, so a
+        client that tries again sends it twice. Held calls stay unanswered after the storm
+        ends, as on a dead connection, until the fake closes (then a 504, or the result if
+        `delivered`)."""
+        names = frozenset(SPEC.methods[m.lower()]["name"] for m in methods)
+        self._end_storm()
+        self._storm = _Storm(names, share, delivered, random.Random(seed))
+
+    def calm(self) -> None:
+        """Ends every storm: hung calls are let go and scripted failures not yet used are
+        dropped, so calls are answered at once again."""
+        self._failures.clear()
+        self._end_storm()
+
+    def _release(self) -> None:
+        self._end_storm()
+        for storm in self._storms:
+            storm.over.set()
+
+    def _end_storm(self) -> None:
+        # Calls already held stay held, as a dead connection would, until the fake closes.
+        if self._storm is not None:
+            self._storms.append(self._storm)
+            self._storm = None
+
+    @property
+    def failing(self) -> int:
+        """Scripted failures (`fail_next`) not used yet."""
+        return sum(f.times for f in self._failures)
+
+    def _storm_for(self, call: Call) -> _Storm | None:
+        storm = self._storm
+        if storm is None or call.method not in storm.methods:
+            return None
+        return storm if storm.random.random() < storm.share else None
+
+    async def _hold(self, call: Call, storm: _Storm) -> None:
+        self.hung.append(call)
+        self._notify()
+        await storm.over.wait()
 
     def _scripted_failure(self, call: Call) -> None:
         for failure in self._failures:
