@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from typing import Final
 
+from bot.wire import form_of
 from handlers.errors import N_
 from handlers.language.i18n import Translator
 from handlers.values import Form, FormField
@@ -90,12 +91,8 @@ class TextForm:
     @classmethod
     def loads(cls, state: str) -> TextForm:
         data = json.loads(state)
-        raw = data["form"]
-        fields = tuple(
-            FormField(**{**f, "suggestions": tuple(f["suggestions"])}) for f in raw["fields"]
-        )
         return cls(
-            form=Form(**{**raw, "fields": fields}),
+            form=form_of(data["form"]),
             index=data["index"],
             answers=dict(data["answers"]),
             error=data["error"],
