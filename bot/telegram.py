@@ -61,6 +61,10 @@ T = TypeVar("T")
 
 # What the bot listens to; chat_member and reactions are not used.
 ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
+# Commands an edited message runs again: an edited /report corrects the report it recorded; an
+# edited /fix names its report itself and is applied to that report's current version (so a
+# /fix refused for a mistyped id or value works once the message is put right).
+EDITABLE: Final = frozenset({"report", "fix"})
 DOCUMENT_LIMIT: Final = 5 * 2**20  # a team CSV is small; anything bigger is a mistake
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -363,10 +367,12 @@ class TelegramAdapter:
             return  # `/report@otherbot` in a group is not for us
         key = message_key(message)
         if update.edited_message is not None:
-            if name != "report":
+            if name not in EDITABLE:
                 return  # an edited /help or /team must not run again
             stamp = int(message.edit_date.timestamp()) if message.edit_date else 0
-            ids = {"message_id": f"{key}:edit:{stamp}", "edits_message_id": key}
+            ids = {"message_id": f"{key}:edit:{stamp}"}
+            if name == "report":  # corrects what the message recorded
+                ids["edits_message_id"] = key
         else:
             ids = {"message_id": key}
         request = self._request(

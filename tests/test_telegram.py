@@ -229,6 +229,34 @@ async def test_a_photo_report_keeps_the_photo_and_an_edit_corrects(bot: Bot) -> 
     assert len(bot.fake.messages(chat["id"])) == before
 
 
+async def test_an_edited_fix_is_applied_again(bot: Bot) -> None:
+    await join(bot)
+    chat, user = bot.reporter_chat, bot.reporter
+    assert "#1." in await bot.say(chat, user, "/report 5 hộ")
+    fixing = bot.fake.push_message(chat, user, "/fix 1 6 hộ")
+    await bot.processed(fixing)
+    edited = bot.fake.push_edit(fixing["message"], "/fix 1 7 hộ")
+    await bot.processed(edited)
+    answer = bot.fake.messages(chat["id"])[-1]["text"] or ""
+    assert "#3" in answer and "7 hộ" in answer
+    bot.fake.push_raw(edited)  # Telegram delivers the edit again: it runs once
+    assert "7 / 500 hộ" in await bot.say(chat, user, "/progress")
+    assert [(r.id, r.status, r.corrects_id) for r in bot.reports()] == [
+        (1, "retracted", None),
+        (2, "retracted", 1),
+        (3, "active", 2),
+    ]
+    # A /fix refused for a mistyped id works once the message is put right.
+    typo = bot.fake.push_message(chat, user, "/fix 9 8 hộ")
+    await bot.processed(typo)
+    assert "#9" in (bot.fake.messages(chat["id"])[-1]["text"] or "")
+    (put_right,) = await bot.sent_after(
+        chat, lambda: bot.fake.push_edit(typo["message"], "/fix 1 8 hộ")
+    )
+    assert "#4" in (put_right["text"] or "")
+    assert "8 / 500 hộ" in await bot.say(chat, user, "/progress")
+
+
 async def test_the_guided_report(bot: Bot) -> None:
     await join(bot)
     chat, user = bot.reporter_chat, bot.reporter
