@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
+from bot.text_form import TextForm
 from handlers.errors import N_
 from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Button, Form, FormField, Ref, Reply, Request
@@ -176,36 +177,35 @@ class Shell:
         return reply
 
     def fill(self, form: Form) -> Reply:
-        """Ask the form's fields one by one, then send the command they make. The engine reads
-        each answer with its field's own parser (`7 hộ`, `2 triệu rưỡi`, `hôm qua`); a field it
-        rejects is asked again after the reason, keeping every other answer, until it is
-        accepted, left empty (skipped) or the input ends."""
+        """Ask the form's fields one by one, then send the command they make; the answers are
+        kept as Zalo's form keeps them (bot/text_form.py: empty or "bỏ qua" skips, "hủy"
+        stops). The engine reads each answer with its field's own parser (`7 hộ`, `2 triệu
+        rưỡi`, `hôm qua`); a field it rejects is asked again after the reason, keeping every
+        other answer, until it is accepted, skipped or the input ends."""
 
         def prompt(entry: FormField) -> str:  # label and hint are in the reader's language
             return f"  {entry.label}{f' ({entry.hint})' if entry.hint else ''}: "
 
         self.say(f"— {form.title} —")
-        fields = {entry.name: entry for entry in form.fields}
-        answers: dict[str, str] = {}
-        for entry in form.fields:
-            answer = self.ask(prompt(entry))
+        state = TextForm(form)
+        while not state.done:
+            answer = self.ask(prompt(state.current))
             if answer is None:
-                break
-            if answer.strip():
-                answers[entry.name] = answer.strip()
+                break  # the input ended: send what was answered
+            if state.is_cancel(answer):
+                self.say(form.cancelled)
+                return Reply(form.cancelled)
+            state = state.answer(answer)
         while True:
-            reply = self.engine.handle(self.request(form.command, form_args(answers)))
+            reply = self.engine.handle(self.request(form.command, form_args(state.answers)))
             self.show(reply)
-            entry = fields.get(reply.error_field or "") if reply.is_error else None
-            if entry is None or entry.name not in answers:
+            again = state.ask_again(reply.error_field, reply.text) if reply.is_error else None
+            if again is None:
                 return reply
-            retry = self.ask(prompt(entry))
+            retry = self.ask(prompt(again.current))
             if retry is None:
                 return reply
-            if retry.strip():
-                answers[entry.name] = retry.strip()
-            else:
-                del answers[entry.name]
+            state = again.answer(retry)
 
     def ask(self, prompt: str) -> str | None:
         answer = self.readline(prompt)

@@ -5,7 +5,8 @@ Every update is stored in the shared inbox before Telegram is told it arrived (t
 getUpdates offset, or the webhook's 200), then handled by whichever instance claims it; the
 answer is written to the outbox in the command's own transaction and sent from there. A crash at
 any moment loses nothing; an update delivered again is a no-op in the inbox, and a report is
-idempotent on its message id anyway."""
+idempotent on its message id anyway. The guided form's progress is in the database too
+(bot/telegram_form.py), so it goes on across instances and restarts."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -23,6 +26,8 @@ from telegram import (
     BotCommand,
     BotCommandScopeDefault,
     CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     Message,
     MessageEntity,
     Update,
@@ -42,18 +47,24 @@ from telegram.ext import (
 from bot.config import TelegramConfig
 from bot.inbox import Inbox
 from bot.outbox import Outbox
-from bot.telegram_form import CANCEL, PICK, SEND, SKIP, Forms, FormSession
+from bot.telegram_form import CANCEL, FORM_BUTTON, KIND, PICK, SEND, SKIP, TelegramForm
 from bot.telegram_send import TelegramSender
 from bot.tuning import DEFAULT_TUNING, Tuning
-from handlers.engine.dispatch import Engine, Unavailable
+from handlers.engine.dispatch import Engine, Then, Unavailable
 from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Ref, Reply, Request
+from storage import prompts
 from storage.inbox import Claimed
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What the bot listens to; chat_member and reactions are not used.
 ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
+# Commands an edited message runs again: an edited /report corrects the report it recorded; an
+# edited /fix names its report itself and is applied to that report's current version (so a
+# /fix refused for a mistyped id or value works once the message is put right).
+EDITABLE: Final = frozenset({"report", "fix"})
 DOCUMENT_LIMIT: Final = 5 * 2**20  # a team CSV is small; anything bigger is a mistake
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -111,6 +122,8 @@ class TelegramAdapter:
         assert config.token is not None
         self.config = config
         self.engine = engine
+        self.db = engine.db
+        self.clock = engine.clock
         self.inbox = inbox
         self.outbox = outbox
         self.source = f"telegram:{config.bot_id}"
@@ -134,7 +147,8 @@ class TelegramAdapter:
         )
         self.bot = self.application.bot
         self.sender = TelegramSender(self.bot, self._moved, backoff=tuning.retry_backoff)
-        self.forms = Forms(tuning.form_timeout, self._form_expired)
+        self.form_keep = timedelta(seconds=tuning.form_timeout)
+        self.form_sweep = tuning.form_sweep
         self._tasks: list[asyncio.Task[None]] = []
         self._register()
 
@@ -164,6 +178,7 @@ class TelegramAdapter:
         else:
             await self.bot.delete_webhook()
             self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
+        self._tasks.append(asyncio.create_task(self._expire_forms(), name="telegram-forms"))
         await self.application.start()
         log.info("Telegram: @%s, %s", me.username, self.config.mode)
 
@@ -172,7 +187,6 @@ class TelegramAdapter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        self.forms.close_all()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -283,23 +297,61 @@ class TelegramAdapter:
         )
 
     async def _ask(
-        self, request: Request, hints: dict[str, Any], *, in_form: bool = False
-    ) -> Reply:
+        self, request: Request, hints: dict[str, Any], *, ends_form: bool = False
+    ) -> None:
         """Run the command; its reply goes to the outbox in the command's transaction, which
-        also marks the update being handled done. `hints` tell `_send` how to answer. A form's
-        submission shows an error in the form itself, and its update is marked done once the
-        form has moved on."""
+        also marks the update being handled done. `hints` tell `_send` how to answer."""
         state = HANDLING.get(None)
-        delivery = state.delivery if state and not in_form else None
-        then = self.outbox.then(request.chat, hints, delivery=delivery, errors=not in_form)
+        delivery = state.delivery if state else None
+        await self._run(request, self._replied(request, hints, delivery, ends_form=ends_form))
+
+    async def _run(self, request: Request, then: Then) -> None:
         try:
-            reply = await asyncio.to_thread(self.engine.handle, request, then)
+            await asyncio.to_thread(self.engine.handle, request, then)
         except Unavailable as error:
-            if state is not None:
-                state.unavailable = error
-            raise
+            raise self._unavailable(error) from None
         self.outbox.wake()
-        return reply
+
+    def _replied(
+        self, request: Request, hints: dict[str, Any], delivery: int | None, *, ends_form: bool
+    ) -> Then:
+        """Write the reply. With `ends_form` (a new command) a form left open is closed and
+        its question's buttons go; a form the reply carries becomes the user's prompt, its
+        first question after the reply's text."""
+
+        def write(session: Any, reply: Reply) -> None:
+            left = self._open_form(session, request, delivery) if ends_form else None
+            spent = left.message_id if left is not None else None
+            if left is not None:
+                prompts.close(session, request.chat.key, request.user.key, self.clock.now())
+            if reply.form is not None:
+                if reply.text:
+                    self.outbox.then(request.chat, hints)(session, Reply(reply.text))
+                self._ask_next(session, request, TelegramForm(reply.form), spent, delivery)
+                return
+            shown = {**hints, "spent": spent} if spent is not None else hints
+            self.outbox.then(request.chat, shown, delivery=delivery)(session, reply)
+
+        return write
+
+    async def _transaction(self, work: Callable[[Any], T]) -> T:
+        def run() -> T:
+            with self.db.session() as session:
+                return work(session)
+
+        try:
+            return await asyncio.to_thread(run)
+        except Exception as error:  # the database is away: the update is tried again later
+            raise self._unavailable(Unavailable(str(error))) from error
+
+    @staticmethod
+    def _unavailable(error: Unavailable) -> Unavailable:
+        """`error`, noted for the update being handled: PTB hands a handler's exception to
+        `_on_error`, not to `_handle`, which then releases the update to be tried again."""
+        state = HANDLING.get(None)
+        if state is not None:
+            state.unavailable = error
+        return error
 
     async def _on_command(self, update: Update, _context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -315,12 +367,13 @@ class TelegramAdapter:
             return  # `/report@otherbot` in a group is not for us
         key = message_key(message)
         if update.edited_message is not None:
-            if name != "report":
+            if name not in EDITABLE:
                 return  # an edited /help or /team must not run again
             stamp = int(message.edit_date.timestamp()) if message.edit_date else 0
-            ids = {"message_id": f"{key}:edit:{stamp}", "edits_message_id": key}
+            ids = {"message_id": f"{key}:edit:{stamp}"}
+            if name == "report":  # corrects what the message recorded
+                ids["edits_message_id"] = key
         else:
-            self.forms.close(message.chat_id, user.id)  # a new command ends a form left open
             ids = {"message_id": key}
         request = self._request(
             user,
@@ -331,8 +384,11 @@ class TelegramAdapter:
             **ids,
         )
         in_group = message.chat.type != TgChat.PRIVATE
+        # A new command ends a form left open; an edit corrects a report, it is not news.
         await self._ask(
-            request, {"user": user.id, "reply_to": message.message_id if in_group else None}
+            request,
+            {"reply_to": message.message_id if in_group else None},
+            ends_form=update.edited_message is None,
         )
 
     async def _attachment(self, message: Message) -> Attachment | None:
@@ -352,17 +408,25 @@ class TelegramAdapter:
         )
 
     async def _send(self, target: Ref, reply: Reply, hints: dict[str, Any]) -> None:
-        """An answer from the outbox: a form starts its questions; anything else is sent as
-        messages, in a group as a reply to the command."""
+        """An answer from the outbox: a form's question with its buttons (whose message is
+        then noted in the form), or any other reply as messages, in a group as a reply to the
+        command."""
         chat_id = int(target.id)
+        if hints.get("spent"):  # a form's question answered, or the form over
+            await self._quietly(self.bot.edit_message_reply_markup(chat_id, hints["spent"]))
         if hints.get("clear_markup") and not reply.buttons and not reply.is_error:
             # The question is answered: its buttons would only invite a second press.
             await self._quietly(self.bot.edit_message_reply_markup(chat_id, hints["clear_markup"]))
-        if reply.form is not None and hints.get("user") is not None:
-            session = self.forms.open(reply.form, chat_id, int(hints["user"]))
-            if reply.text:
-                await self.sender.deliver(chat_id, Reply(reply.text))
-            await self._step(session)
+        if "keyboard" in hints:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                    for row in hints["keyboard"]
+                ]
+            )
+            sent = await self.sender.deliver(chat_id, reply, markup=markup)
+            user_id, token = hints["form"]
+            await self._shown(target, Ref("telegram", "", user_id), token, sent[-1].message_id)
             return
         await self.sender.deliver(chat_id, reply, reply_to=hints.get("reply_to"))
 
@@ -375,7 +439,7 @@ class TelegramAdapter:
         await self._quietly(query.answer())  # stops the button's spinner
         if chat is None or not query.data:
             return
-        if query.data.startswith("~"):
+        if query.data.startswith(FORM_BUTTON):
             await self._form_button(query, chat, query.data)
             return
         parsed = command_line(query.data)
@@ -385,27 +449,31 @@ class TelegramAdapter:
         pressed = message.message_id if message else None
         await self._ask(
             self._request(query.from_user, chat, parsed[0], parsed[1]),
-            {
-                "user": query.from_user.id,
-                "reply_to": pressed if in_group else None,
-                "clear_markup": pressed,
-            },
+            {"reply_to": pressed if in_group else None, "clear_markup": pressed},
         )
 
     async def _on_text(self, update: Update, _context: Context) -> None:
+        """Text that is not a command answers the open form's question; with no form open, a
+        private chat gets the welcome (a lost user: say what the bot does)."""
         message, user = update.message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        session = self.forms.get(message.chat_id, user.id)
-        if session is None:
-            if message.chat.type == TgChat.PRIVATE:  # a lost user: say what the bot does
-                await self._ask(self._request(user, message.chat, "start"), {"user": user.id})
-            return
-        if session.done:
-            return  # the summary waits for a button
-        session.answer(message.text.strip())
-        self.forms.touch(session)
-        await self._step(session)
+        request = self._request(user, message.chat, "start")  # the command is decided below
+        delivery = HANDLING.get().delivery
+        text = message.text.strip()
+
+        def answer(session: Any) -> bool:
+            form = self._open_form(session, request, delivery)
+            if form is None:
+                return False
+            if not form.done:  # the summary waits for a button
+                self._ask_next(session, request, form.answer(text), form.message_id, delivery)
+            return True
+
+        if await self._transaction(answer):
+            self.outbox.wake()
+        elif message.chat.type == TgChat.PRIVATE:
+            await self._ask(request, {})
 
     async def _on_migrate(self, update: Update, _context: Context) -> None:
         message = update.effective_message
@@ -419,11 +487,8 @@ class TelegramAdapter:
     async def _moved(self, old: Ref, new: Ref) -> None:
         try:
             await asyncio.to_thread(self.engine.move_chat, old, new)
-        except Unavailable as error:
-            state = HANDLING.get(None)
-            if state is not None:  # the migration update is tried again later
-                state.unavailable = error
-            raise
+        except Unavailable as error:  # the migration update is tried again later
+            raise self._unavailable(error) from None
 
     async def _on_error(self, update: object, context: Context) -> None:
         if isinstance(context.error, Unavailable):
@@ -439,62 +504,140 @@ class TelegramAdapter:
             log.info("ignored: %s", error)
 
     # --- the guided form ----------------------------------------------------------------
-    async def _step(self, session: FormSession) -> None:
-        """Ask the current question, or show the summary when all are answered."""
-        if session.prompt_id is not None:  # the previous question's buttons are spent
-            await self._quietly(
-                self.bot.edit_message_reply_markup(session.chat_id, session.prompt_id)
-            )
-        text, markup = session.summary() if session.done else session.question()
-        sent = await self.sender.deliver(session.chat_id, Reply(text), markup=markup)
-        session.prompt_id = sent[-1].message_id
+    def _open_form(
+        self, session: Any, request: Request, delivery: int | None
+    ) -> TelegramForm | None:
+        """The form the user has open in the chat, locked until the transaction ends (an
+        answer, the outbox noting a question's message and the time-out may meet). One that
+        timed out is closed here, with its notice (in the transaction of `delivery`)."""
+        now = self.clock.now()
+        pending = prompts.get(session, request.chat.key, request.user.key, now, lock=True)
+        if pending is None or pending.kind != KIND:
+            return None
+        form = TelegramForm.loads(pending.state)
+        if pending.expired:
+            prompts.close(session, request.chat.key, request.user.key, now)
+            self._expired(session, request.chat, form, delivery)
+            return None
+        return form
+
+    def _keep(self, session: Any, request: Request, form: TelegramForm) -> None:
+        """`form` as the user's prompt, its time-out started again."""
+        now = self.clock.now()
+        chat, user = request.chat.key, request.user.key
+        prompts.put(session, chat, user, KIND, form.dumps(), now, now + self.form_keep)
+
+    def _ask_next(
+        self,
+        session: Any,
+        request: Request,
+        form: TelegramForm,
+        spent: int | None,
+        delivery: int | None,
+    ) -> None:
+        """Keep `form` and write its question (or summary) to the outbox; `spent`: the message
+        of the question answered, whose buttons go."""
+        self._keep(session, request, form)
+        text, keyboard = form.message()
+        hints = {"keyboard": keyboard, "form": [request.user.id, form.token], "spent": spent}
+        self.outbox.then(request.chat, hints, delivery=delivery)(session, Reply(text))
+
+    def _expired(self, session: Any, chat: Ref, form: TelegramForm, delivery: int | None) -> None:
+        notice = Reply(form.form.expired)
+        self.outbox.then(chat, {"spent": form.message_id}, delivery=delivery)(session, notice)
+
+    async def _shown(self, chat: Ref, user: Ref, token: str, message_id: int) -> None:
+        """Note the message showing the form's question, so its buttons can be removed when
+        it is answered by text or times out; a question already answered is left alone."""
+
+        def note(session: Any) -> None:
+            now = self.clock.now()
+            pending = prompts.get(session, chat.key, user.key, now, lock=True)
+            if pending is None or pending.kind != KIND:
+                return
+            form = TelegramForm.loads(pending.state)
+            if form.token == token:
+                shown = form.shown_in(message_id).dumps()
+                prompts.put(session, chat.key, user.key, KIND, shown, now, pending.expires_at)
+
+        try:
+            await self._transaction(note)
+        except Unavailable as error:  # only the buttons stay: a press on them is refused
+            log.info("form question %s not noted: %s", message_id, error)
 
     async def _form_button(self, query: CallbackQuery, chat: TgChat, data: str) -> None:
-        message = query.message
-        session = self.forms.get(chat.id, query.from_user.id)
-        if session is None or message is None or message.message_id != session.prompt_id:
-            # An old form's button, or someone else's form in a group.
-            if session is None and isinstance(message, Message):
-                await self._quietly(message.edit_reply_markup(None))
+        if query.message is None:
             return
-        self.forms.touch(session)
-        if data == CANCEL:
-            self.forms.close(chat.id, query.from_user.id)
-            await self._quietly(self.bot.edit_message_reply_markup(chat.id, session.prompt_id))
-            await self.sender.deliver(chat.id, Reply(session.form.cancelled))
-        elif data == SEND and session.done:
-            await self._submit(session, query.from_user, chat)
-        elif data == SKIP and not session.done:
-            session.answer(None)
-            await self._step(session)
-        elif data.startswith(PICK) and not session.done:
-            session.answer(data.removeprefix(PICK))
-            await self._step(session)
+        request = self._request(query.from_user, chat, "start")  # for its identities
+        delivery = HANDLING.get().delivery
+        pressed_on = query.message.message_id
 
-    async def _submit(self, session: FormSession, user: TgUser, chat: TgChat) -> None:
-        request = self._request(
-            user,
-            chat,
-            session.form.command,
-            form_args(session.answers),
-            # The summary message is sent once per form: pressing Send twice records once.
-            message_id=f"telegram:{chat.id}:{session.prompt_id}:form",
+        def press(session: Any) -> TelegramForm | Literal["spent"] | None:
+            """The form to send, or "spent" for a button of no open question."""
+            form = self._open_form(session, request, delivery)
+            pressed = form.pressed(data) if form is not None else None
+            if form is None or pressed is None:
+                return "spent"
+            action, value = pressed
+            if action == CANCEL:
+                prompts.close(session, request.chat.key, request.user.key, self.clock.now())
+                cancelled = Reply(form.form.cancelled)
+                hints = {"spent": pressed_on}
+                self.outbox.then(request.chat, hints, delivery=delivery)(session, cancelled)
+            elif action == SEND and form.done:
+                self._keep(session, request, form)  # not timed out while it is being sent
+                return form
+            elif action in (SKIP, PICK) and not form.done:
+                answered = form.answer(value if action == PICK else None)
+                self._ask_next(session, request, answered, pressed_on, delivery)
+            return None
+
+        decided = await self._transaction(press)
+        self.outbox.wake()
+        if decided == "spent":
+            # An old question's button, or a closed form's: in a private chat it can only be
+            # the presser's; in a group it may be someone else's open form.
+            if chat.type == TgChat.PRIVATE:
+                await self._quietly(self.bot.edit_message_reply_markup(chat.id, pressed_on))
+        elif decided is not None:
+            await self._submit(decided, request, pressed_on, delivery)
+
+    async def _submit(
+        self, form: TelegramForm, asked: Request, summary: int, delivery: int
+    ) -> None:
+        request = replace(
+            asked,
+            command=form.form.command,
+            args=form_args(form.answers),
+            # Each summary has its own token: pressing Send twice records once.
+            message_id=f"telegram:{asked.chat.id}:{form.token}:form",
         )
-        # An error is shown in the form itself (the field asked again), not as a message.
-        reply = await self._ask(request, {"user": user.id}, in_form=True)
-        if reply.is_error:
-            session.ask_again(reply.error_field, reply.text)
-            await self._step(session)
-            return
-        self.forms.close(chat.id, user.id)
-        await self._quietly(self.bot.edit_message_reply_markup(chat.id, session.prompt_id))
 
-    async def _form_expired(self, session: FormSession) -> None:
-        if session.prompt_id is not None:
-            await self._quietly(
-                self.bot.edit_message_reply_markup(session.chat_id, session.prompt_id)
-            )
-        try:
-            await self.sender.deliver(session.chat_id, Reply(session.form.expired))
-        except TelegramError as error:
-            log.info("form time-out notice not sent: %s", error)
+        def write(session: Any, reply: Reply) -> None:
+            if reply.is_error:  # shown in the form itself: the field asked again
+                again = form.ask_again(reply.error_field, reply.text)
+                self._ask_next(session, request, again, summary, delivery)
+                return
+            prompts.close(session, request.chat.key, request.user.key, self.clock.now())
+            self.outbox.then(request.chat, {"spent": summary}, delivery=delivery)(session, reply)
+
+        await self._run(request, write)
+
+    async def _expire_forms(self) -> None:
+        """Close the forms left alone past their time-out, each with its notice. Every
+        instance looks; each form is closed by one (storage/prompts.close_expired)."""
+        while True:
+            await asyncio.sleep(self.form_sweep)
+            try:
+                closed = await self._transaction(self._close_expired)
+            except Unavailable as error:  # the next look tries again
+                log.warning("could not look for timed-out forms: %s", error)
+                continue
+            if closed:
+                self.outbox.wake()
+
+    def _close_expired(self, session: Any) -> int:
+        expired = prompts.close_expired(session, KIND, f"{self.platform}:", self.clock.now())
+        for row in expired:
+            self._expired(session, Ref.parse(row.chat_key), TelegramForm.loads(row.state), None)
+        return len(expired)

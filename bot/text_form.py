@@ -1,9 +1,9 @@
-"""The guided form by text, for platforms without buttons or modals (Zalo): one question per
-field, answered with the same words a /report line takes; "bỏ qua"/"skip" leaves a field out,
-"hủy"/"cancel" stops. After the last field the answers are sent as one command, which the
-engine checks like any other; a field it rejects is asked again with the reason, and the
-corrected answer sends the command again at once. The state is a JSON value the adapter keeps
-in the database (storage/prompts.py), so a form survives a restart and moves between
+"""The guided form by text, for platforms without buttons or modals (Zalo) and the shell: one
+question per field, answered with the same words a /report line takes; an empty answer or
+"bỏ qua"/"skip" leaves a field out, "hủy"/"cancel" stops. After the last field the answers are
+sent as one command, which the engine checks like any other; a field it rejects is asked again
+with the reason, and the corrected answer sends the command again at once. Zalo keeps the state
+as JSON in the database (storage/prompts.py), so a form survives a restart and moves between
 instances."""
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from bot.wire import form_of
 from handlers.errors import N_
-from handlers.language.i18n import Translator
 from handlers.values import Form, FormField
+
+if TYPE_CHECKING:  # the shell uses the form too, and `tiendo --help` imports the shell
+    from handlers.language.i18n import Translator
 
 SKIP_WORDS: Final = frozenset({"bỏ qua", "bo qua", "skip", "-"})
 CANCEL_WORDS: Final = frozenset({"hủy", "huỷ", "huy", "cancel", "thôi", "stop"})
@@ -49,7 +52,7 @@ class TextForm:
         """The form with the current field answered (or left out) and the next one current;
         after a fix, done at once (every other field was answered already)."""
         answers = dict(self.answers)
-        if _word(text) in SKIP_WORDS | {_word(self.form.skip)}:
+        if not text.strip() or _word(text) in SKIP_WORDS | {_word(self.form.skip)}:
             answers.pop(self.current.name, None)
         else:
             answers[self.current.name] = text.strip()
@@ -90,12 +93,8 @@ class TextForm:
     @classmethod
     def loads(cls, state: str) -> TextForm:
         data = json.loads(state)
-        raw = data["form"]
-        fields = tuple(
-            FormField(**{**f, "suggestions": tuple(f["suggestions"])}) for f in raw["fields"]
-        )
         return cls(
-            form=Form(**{**raw, "fields": fields}),
+            form=form_of(data["form"]),
             index=data["index"],
             answers=dict(data["answers"]),
             error=data["error"],

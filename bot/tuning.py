@@ -10,6 +10,7 @@ from datetime import timedelta
 @dataclass(frozen=True)
 class Tuning:
     form_timeout: float = 600  # seconds an unanswered guided form stays open
+    form_sweep: float = 10.0  # seconds between looks for forms that timed out (Telegram)
     retry_backoff: float = 0.5  # seconds before the first retry of a failed platform call
     poll_timeout: int = 30  # seconds a long poll waits for news
     # Seconds between an idle inbox's or outbox's looks for work another instance stored.

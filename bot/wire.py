@@ -25,6 +25,14 @@ def _bytes_in(value: Any) -> bytes:
     return base64.b64decode(value["b64"])
 
 
+def form_of(data: dict[str, Any]) -> Form:
+    """A `Form` back from its `asdict` JSON (in the outbox, or a prompt's state)."""
+    fields = tuple(
+        FormField(**{**f, "suggestions": tuple(f["suggestions"])}) for f in data["fields"]
+    )
+    return Form(**{**data, "fields": fields})
+
+
 def dumps(reply: Reply, hints: dict[str, Any]) -> str:
     """The reply and the adapter's hints (where to answer, what to clean up) as one JSON."""
     return json.dumps({"reply": _bytes_out(asdict(reply)), "hints": hints}, ensure_ascii=False)
@@ -33,18 +41,12 @@ def dumps(reply: Reply, hints: dict[str, Any]) -> str:
 def loads(payload: str) -> tuple[Reply, dict[str, Any]]:
     data = json.loads(payload)
     r = data["reply"]
-    form = None
-    if r["form"] is not None:
-        fields = tuple(
-            FormField(**{**f, "suggestions": tuple(f["suggestions"])}) for f in r["form"]["fields"]
-        )
-        form = Form(**{**r["form"], "fields": fields})
     reply = Reply(
         text=r["text"],
         buttons=tuple(Button(**b) for b in r["buttons"]),
         images=tuple(Image(i["name"], _bytes_in(i["content"]), i["caption"]) for i in r["images"]),
         files=tuple(File(f["name"], _bytes_in(f["content"]), f["mime_type"]) for f in r["files"]),
-        form=form,
+        form=form_of(r["form"]) if r["form"] is not None else None,
         is_error=r["is_error"],
         error_field=r["error_field"],
     )

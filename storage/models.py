@@ -348,9 +348,9 @@ class Outgoing(SQLModel, table=True):
 
 
 class Prompt(SQLModel, table=True):
-    """What the bot asked one user in one chat and waits for a text answer to, on a platform
-    without buttons (Zalo): numbered choices, or the guided form's progress. In the database,
-    so the answer works after a restart and on whichever instance receives it."""
+    """What the bot asked one user in one chat and waits for an answer to: numbered choices
+    (Zalo, which has no buttons), or a guided form's progress (Zalo, Telegram). In the
+    database, so the answer works after a restart and on whichever instance receives it."""
 
     chat_key: str = Field(primary_key=True, max_length=128)
     user_key: str = Field(primary_key=True, max_length=128)

@@ -1,5 +1,5 @@
-"""Prompts: what the bot asked a user in a chat and waits for a text answer to (numbered
-choices, a guided form's progress), one per (chat, user), replaced by the next reply to them."""
+"""Prompts: what the bot asked a user in a chat and waits for an answer to (numbered choices, a
+guided form's progress), one per (chat, user), replaced by the next reply to them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from storage.models import Prompt
 
@@ -19,13 +19,26 @@ class Pending:
     kind: str  # choices | form | closed
     state: str  # JSON, as the adapter wrote it
     expired: bool
+    expires_at: datetime
 
 
-def get(session: Session, chat_key: str, user_key: str, now: datetime) -> Pending | None:
-    row = session.get(Prompt, (chat_key, user_key))
+@dataclass(frozen=True)
+class Expired:
+    chat_key: str
+    user_key: str
+    state: str  # as it was before it was closed
+
+
+def get(
+    session: Session, chat_key: str, user_key: str, now: datetime, *, lock: bool = False
+) -> Pending | None:
+    """With `lock`, the row stays locked until the transaction ends (PostgreSQL; SQLite's
+    `BEGIN IMMEDIATE` serialises writers anyway): for a change that depends on what was read,
+    while another instance may change the same prompt."""
+    row = session.get(Prompt, (chat_key, user_key), with_for_update=lock or None)
     if row is None:
         return None
-    return Pending(row.kind, row.state, row.expires_at <= now)
+    return Pending(row.kind, row.state, row.expires_at <= now, row.expires_at)
 
 
 def put(
@@ -60,6 +73,29 @@ def close(session: Session, chat_key: str, user_key: str, now: datetime) -> None
     if row is not None and row.kind != CLOSED:
         row.kind, row.state, row.updated_at = CLOSED, "{}", now
         session.add(row)
+
+
+def close_expired(
+    session: Session, kind: str, chat_prefix: str, now: datetime, limit: int = 100
+) -> list[Expired]:
+    """Close the open prompts of `kind` in chats whose key starts with `chat_prefix` that have
+    expired, and return what they were. Rows another transaction holds are skipped, so of
+    several instances (or an instance and an answer arriving now) exactly one closes each."""
+    rows = session.exec(
+        select(Prompt)
+        .where(
+            Prompt.kind == kind,
+            col(Prompt.chat_key).startswith(chat_prefix),
+            col(Prompt.expires_at) <= now,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    closed = [Expired(row.chat_key, row.user_key, row.state) for row in rows]
+    for row in rows:
+        row.kind, row.state, row.updated_at = CLOSED, "{}", now
+        session.add(row)
+    return closed
 
 
 def prune(session: Session, before: datetime) -> None:

@@ -201,6 +201,34 @@ hôm qua
     assert saved.note == "đi 12 nhà" and saved.report_date.day == 9
 
 
+def test_the_form_takes_the_words_zalo_takes_to_skip_and_stop(
+    shell_db: Engine, tmp_path: Path, db: Database
+) -> None:
+    """The shell's form is Zalo's text form (bot/text_form.py): "bỏ qua", "-" or an empty line
+    leaves a field out; "hủy" stops the form and nothing is sent."""
+    out = run(
+        shell_db,
+        tmp_path,
+        """
+:as lan
+/report
+bỏ qua
+2tr
+-
+
+/report
+5 hộ
+hủy
+""",
+    )
+    assert "Đã ghi báo cáo #1." in out
+    assert "Đã huỷ; chưa ghi gì." in out
+    with db.session() as session:
+        (saved,) = session.exec(select(Report)).all()
+        values = {m.key: v for m, v in reports.values_of(session, saved.id)}  # type: ignore[arg-type]
+    assert values == {"vnd": 2_000_000} and saved.note is None
+
+
 def test_a_field_left_empty_on_retry_is_skipped(
     shell_db: Engine, tmp_path: Path, db: Database
 ) -> None:

@@ -24,8 +24,17 @@ from handlers.clock import FixedClock
 from handlers.values import Image, Ref, Reply
 from storage import inbox
 from storage.db import Database
-from storage.models import Chat, Delivery, DigestSubscription, Outgoing, Report, Team
-from tests.fakes.telegram_api import FakeTelegram, SentMessage
+from storage.models import (
+    Chat,
+    Delivery,
+    DigestSubscription,
+    Metric,
+    Outgoing,
+    Report,
+    ReportValue,
+    Team,
+)
+from tests.fakes.telegram_api import FakeTelegram, SentMessage, button, labels
 
 Obj = dict[str, Any]
 ADMIN_ID, REPORTER_ID = 1001, 2002
@@ -85,6 +94,17 @@ class Bot:
         chat = message["chat"]
         return await self.sent_after(chat, lambda: self.fake.push_callback(message, user, data))
 
+    async def tap(self, message: SentMessage, user: Obj, label: str) -> list[SentMessage]:
+        """Press the button labelled `label` under `message`."""
+        return await self.press(message, user, button(message, label))
+
+    def shown(self, message: SentMessage) -> SentMessage:
+        """`message` as the chat shows it now (its buttons may have been removed since)."""
+        chat_id = message["chat"]["id"]
+        return next(
+            m for m in self.fake.messages(chat_id) if m["message_id"] == message["message_id"]
+        )
+
     def reports(self) -> list[Report]:
         with self.db.session() as session:
             return list(session.exec(select(Report).order_by(col(Report.id))).all())
@@ -105,6 +125,7 @@ def telegram_config(fake: FakeTelegram, **options: Any) -> Config:
 
 
 async def started(config: Config, db: Database, clock: FixedClock, **options: Any) -> Runtime:
+    options = {"form_sweep": 0.05, **options}
     tuning = Tuning(retry_backoff=0.01, poll_timeout=1, worker_poll=0.05, **options)
     app = build(config, clock=clock, db=db, adapters=True, tuning=tuning)
     runtime = Runtime(app)
@@ -208,6 +229,34 @@ async def test_a_photo_report_keeps_the_photo_and_an_edit_corrects(bot: Bot) -> 
     assert len(bot.fake.messages(chat["id"])) == before
 
 
+async def test_an_edited_fix_is_applied_again(bot: Bot) -> None:
+    await join(bot)
+    chat, user = bot.reporter_chat, bot.reporter
+    assert "#1." in await bot.say(chat, user, "/report 5 hộ")
+    fixing = bot.fake.push_message(chat, user, "/fix 1 6 hộ")
+    await bot.processed(fixing)
+    edited = bot.fake.push_edit(fixing["message"], "/fix 1 7 hộ")
+    await bot.processed(edited)
+    answer = bot.fake.messages(chat["id"])[-1]["text"] or ""
+    assert "#3" in answer and "7 hộ" in answer
+    bot.fake.push_raw(edited)  # Telegram delivers the edit again: it runs once
+    assert "7 / 500 hộ" in await bot.say(chat, user, "/progress")
+    assert [(r.id, r.status, r.corrects_id) for r in bot.reports()] == [
+        (1, "retracted", None),
+        (2, "retracted", 1),
+        (3, "active", 2),
+    ]
+    # A /fix refused for a mistyped id works once the message is put right.
+    typo = bot.fake.push_message(chat, user, "/fix 9 8 hộ")
+    await bot.processed(typo)
+    assert "#9" in (bot.fake.messages(chat["id"])[-1]["text"] or "")
+    (put_right,) = await bot.sent_after(
+        chat, lambda: bot.fake.push_edit(typo["message"], "/fix 1 8 hộ")
+    )
+    assert "#4" in (put_right["text"] or "")
+    assert "8 / 500 hộ" in await bot.say(chat, user, "/progress")
+
+
 async def test_the_guided_report(bot: Bot) -> None:
     await join(bot)
     chat, user = bot.reporter_chat, bot.reporter
@@ -215,52 +264,131 @@ async def test_the_guided_report(bot: Bot) -> None:
         chat, lambda: bot.fake.push_message(chat, user, "/report")
     )
     assert "báo cáo" in (intro["text"] or "") and "1/4 · Hộ đã vận động" in (question["text"] or "")
-    buttons = [
-        b["callback_data"] for row in question["reply_markup"]["inline_keyboard"] for b in row
-    ]
-    assert buttons[:4] == ["~v:1", "~v:2", "~v:5", "~v:10"] and "~cancel" in buttons
+    assert labels(question) == ["1", "2", "5", "10", "Bỏ qua", "Huỷ"]
 
-    (vnd,) = await bot.press(question, user, "~v:5")
+    # Two buttons pressed before the bot takes them away: the first answers, the second is
+    # a button of an answered question and does nothing.
+    before = len(bot.fake.messages(chat["id"]))
+    five = bot.fake.push_callback(question, user, button(question, "5"))
+    await bot.processed(bot.fake.push_callback(question, user, button(question, "10")))
+    await bot.processed(five)
+    (vnd,) = bot.fake.messages(chat["id"])[before:]
     assert "2/4 · Tiền đóng góp" in (vnd["text"] or "")
-    assert bot.fake.messages(chat["id"])[-2]["reply_markup"] is None  # spent buttons removed
+    assert bot.shown(question)["reply_markup"] is None  # spent buttons removed
     (day,) = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "-3"))
-    (note,) = await bot.press(day, user, "~skip")
+    assert bot.shown(vnd)["reply_markup"] is None  # answered by text: its buttons go too
+    (note,) = await bot.tap(day, user, "Bỏ qua")
     assert "4/4 · Ghi chú" in (note["text"] or "")
     (summary,) = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "họp tổ"))
     assert "• Hộ đã vận động: 5" in (summary["text"] or "")
+    assert labels(summary) == ["Gửi", "Huỷ"]
     # The engine rejects the money: that question comes again with the reason; nothing stored.
-    (again,) = await bot.press(summary, user, "~send")
+    (again,) = await bot.tap(summary, user, "Gửi")
     assert "-3" in (again["text"] or "") and "2/4 · Tiền đóng góp" in (again["text"] or "")
     assert bot.reports() == []
     (summary,) = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "2tr"))
     assert "• Tiền đóng góp: 2tr" in (summary["text"] or "")  # straight back to the summary
     # A double tap: both presses arrive before the bot removes the buttons; one report.
-    first = bot.fake.push_callback(summary, user, "~send")
-    await bot.processed(bot.fake.push_callback(summary, user, "~send"))
+    send = button(summary, "Gửi")
+    first = bot.fake.push_callback(summary, user, send)
+    await bot.processed(bot.fake.push_callback(summary, user, send))
     await bot.processed(first)
     confirmation = bot.fake.messages(chat["id"])[-1]
     assert "✅ Đã ghi báo cáo #1." in (confirmation["text"] or "")
+    assert bot.shown(summary)["reply_markup"] is None
     (saved,) = bot.reports()
     assert saved.note == "họp tổ" and (saved.source_message_id or "").endswith(":form")
+    assert [m for m in bot.fake.messages(chat["id"]) if "✅" in (m["text"] or "")] == [confirmation]
 
 
-async def test_a_guided_report_can_be_cancelled_and_times_out(
+async def test_a_guided_report_can_be_cancelled_and_times_out(bot: Bot, clock: FixedClock) -> None:
+    await join(bot)
+    chat, user = bot.reporter_chat, bot.reporter
+    _, question = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "/report"))
+    (cancelled,) = await bot.tap(question, user, "Huỷ")
+    assert "Đã huỷ" in (cancelled["text"] or "")
+    assert bot.shown(question)["reply_markup"] is None
+
+    # Left alone past its time-out (30 s here), the form is closed with a notice.
+    _, question = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "/report"))
+    (second,) = await bot.tap(question, user, "2")
+    clock.advance(timedelta(seconds=29))
+    await asyncio.sleep(0.3)  # the time-out started again at the answer
+    assert "hết thời gian" not in (bot.fake.messages(chat["id"])[-1]["text"] or "")
+    clock.advance(timedelta(seconds=2))
+    expired = await bot.fake.wait_for_message(chat["id"], "hết thời gian")
+    assert "chưa ghi gì" in (expired["text"] or "")
+    await bot.fake.wait_for(lambda: bot.shown(second)["reply_markup"] is None)
+    welcome = await bot.say(chat, user, "12")  # no form: the welcome, not an answer
+    assert "/report" in welcome
+    assert bot.reports() == []
+    notices = [m for m in bot.fake.messages(chat["id"]) if "hết thời gian" in (m["text"] or "")]
+    assert len(notices) == 1
+
+
+async def test_an_answer_after_the_time_out_gets_the_notice_first(
     fake: FakeTelegram, db: Database, clock: FixedClock
 ) -> None:
-    runtime = await started(telegram_config(fake), db, clock, form_timeout=0.3)
-    bot = Bot(fake, db, runtime)
+    """No instance looked for timed-out forms yet (a long look interval here): the next message
+    finds the form timed out, says so, and is not taken as an answer."""
+    bot = Bot(fake, db, await started(telegram_config(fake), db, clock, form_sweep=3600))
     try:
         await join(bot)
         chat, user = bot.reporter_chat, bot.reporter
         _, question = await bot.sent_after(chat, lambda: fake.push_message(chat, user, "/report"))
-        (cancelled,) = await bot.press(question, user, "~cancel")
-        assert "Đã huỷ" in (cancelled["text"] or "")
-        await bot.processed(fake.push_message(chat, user, "/report"))
-        expired = await fake.wait_for_message(chat["id"], "hết thời gian")
-        assert "chưa ghi gì" in (expired["text"] or "")
+        clock.advance(timedelta(minutes=11))  # the default time-out is 10 minutes
+        (notice,) = await bot.tap(question, user, "5")
+        assert "hết thời gian" in (notice["text"] or "")
+        assert bot.shown(question)["reply_markup"] is None
+        assert "/report" in await bot.say(chat, user, "5")  # no form now: the welcome
         assert bot.reports() == []
     finally:
-        await runtime.stop()
+        await bot.runtime.stop()
+
+
+async def test_a_new_command_ends_an_open_form(bot: Bot) -> None:
+    await join(bot)
+    chat, user = bot.reporter_chat, bot.reporter
+    _, question = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "/report"))
+    (vnd,) = await bot.tap(question, user, "5")
+    assert "Tiền đóng góp" in await bot.say(chat, user, "/progress")
+    assert bot.shown(vnd)["reply_markup"] is None  # the open question's buttons went
+    assert "/report" in await bot.say(chat, user, "2tr")  # the welcome: no form to answer
+    assert bot.reports() == []
+    # A new /report starts a new form from its first question.
+    _, question = await bot.sent_after(chat, lambda: bot.fake.push_message(chat, user, "/report"))
+    assert "1/4" in (question["text"] or "")
+
+
+async def test_a_form_goes_on_after_a_restart(
+    fake: FakeTelegram, db: Database, clock: FixedClock
+) -> None:
+    """The runtime stops in the middle of a form (its answer arrives while it is down); a new
+    runtime on the same database takes the answer and the rest of the form."""
+    bot = Bot(fake, db, await started(telegram_config(fake), db, clock))
+    await join(bot)
+    chat, user = bot.reporter_chat, bot.reporter
+    _, question = await bot.sent_after(chat, lambda: fake.push_message(chat, user, "/report"))
+    (vnd,) = await bot.tap(question, user, "10")
+    await bot.runtime.stop()
+    answer = fake.push_message(chat, user, "350k")  # while no bot runs
+
+    bot.runtime = await started(telegram_config(fake), db, clock)
+    try:
+        await bot.processed(answer)
+        day = fake.messages(chat["id"])[-1]
+        assert "3/4 · Ngày" in (day["text"] or "")
+        assert bot.shown(vnd)["reply_markup"] is None  # noted before the restart
+        (note,) = await bot.tap(day, user, "hôm nay")
+        assert "4/4 · Ghi chú" in (note["text"] or "")
+        (summary,) = await bot.sent_after(chat, lambda: fake.push_message(chat, user, "tổ 1"))
+        (confirmation,) = await bot.tap(summary, user, "Gửi")
+        assert "✅ Đã ghi báo cáo #1." in (confirmation["text"] or "")
+        (saved,) = bot.reports()
+        assert saved.note == "tổ 1" and str(saved.report_date) == "2025-03-10"
+        assert report_values(db, saved) == {"households": 10, "vnd": 350_000}
+    finally:
+        await bot.runtime.stop()
 
 
 async def test_a_group_bound_to_a_team_survives_its_upgrade(bot: Bot) -> None:
@@ -283,6 +411,16 @@ async def test_a_group_bound_to_a_team_survives_its_upgrade(bot: Bot) -> None:
         subscription = session.exec(select(DigestSubscription)).one()
         chat = session.get(Chat, subscription.chat_id)
     assert len(teams) == 1 and chat is not None and chat.key == "telegram:-1009876543210"
+
+
+def report_values(db: Database, report: Report) -> dict[str, float]:
+    with db.session() as session:
+        rows = session.exec(
+            select(Metric.key, ReportValue.value)
+            .join(Metric, col(Metric.id) == ReportValue.metric_id)
+            .where(ReportValue.report_id == report.id)
+        ).all()
+    return dict(rows)
 
 
 def _chat_team(db: Database, key: str) -> str | None:

@@ -223,6 +223,21 @@ class SentMessage(TypedDict):
     message: Obj  # the Message object the bot got back
 
 
+def labels(message: SentMessage) -> list[str]:
+    """The labels of the buttons under `message`, row by row."""
+    rows = (message["reply_markup"] or {}).get("inline_keyboard", [])
+    return [b["text"] for row in rows for b in row]
+
+
+def button(message: SentMessage, label: str) -> str:
+    """The callback data of the button labelled `label` under `message` (what a user presses
+    is a label; the data is the bot's business)."""
+    rows = (message["reply_markup"] or {}).get("inline_keyboard", [])
+    found = [b["callback_data"] for row in rows for b in row if b["text"] == label]
+    assert found, f"no button {label!r} under {message['text']!r}; there are {labels(message)}"
+    return found[0]
+
+
 @dataclass
 class _File:
     file_id: str
