@@ -181,7 +181,7 @@ class SlackAdapter:
         tuning: Tuning = DEFAULT_TUNING,
     ) -> None:
         assert config.bot_token is not None
-        self.timeout = tuning.slack_timeout
+        self.timeout = tuning.platform_timeout
         self.config = config
         self.engine = engine
         self.inbox = inbox

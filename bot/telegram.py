@@ -142,6 +142,10 @@ class TelegramAdapter:
                 AIORateLimiter(overall_max_rate=config.max_messages_per_second, max_retries=5)
             )
             .get_updates_read_timeout(tuning.poll_timeout + 10)
+            # A send that hangs fails after this and is tried again (PTB: 5 s, 20 s for media).
+            .read_timeout(tuning.platform_timeout)
+            .write_timeout(tuning.platform_timeout)
+            .media_write_timeout(tuning.platform_timeout)
             .updater(None)  # we fetch updates ourselves, to store them before confirming
             .build()
         )

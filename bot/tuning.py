@@ -17,9 +17,10 @@ class Tuning:
     worker_poll: float = 1.0
     # Seconds between tries to record a reply sent or a delivery done while the database is away.
     record_retry: float = 2.0
-    # Seconds a Slack call (Web API or response_url) may take before it counts as failed and
-    # the outbox tries again: a platform that hangs must not hold a reply for ever.
-    slack_timeout: float = 30.0
+    # Seconds a platform call (Telegram's Bot API, Slack's Web API or response_url) may take
+    # before it counts as failed and is tried again: a platform that hangs must not hold a
+    # reply for ever.
+    platform_timeout: float = 30.0
     # Pauses before the second, third … attempt of a reply the platform failed; the last one
     # repeats (bot/outbox.py).
     reply_retry: tuple[timedelta, ...] = (
