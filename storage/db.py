@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command th
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
+BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another's lock before failing
 
 
 class Unreachable(Exception):
@@ -33,7 +35,7 @@ class Unreachable(Exception):
         )
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_connect(busy_timeout: float, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin): the
     # module's own handling breaks SAVEPOINTs, which the engine uses to undo a refused command.
     dbapi_connection.isolation_level = None
@@ -42,7 +44,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # instead of failing; SQLite leaves foreign keys off unless asked, per connection.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -60,8 +62,11 @@ def _sqlite_begin_reading(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 class Database:
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
-        """`read_only`: sessions only read (render workers); on SQLite they take no lock."""
+    def __init__(
+        self, url: str, *, read_only: bool = False, busy_timeout: float = BUSY_TIMEOUT
+    ) -> None:
+        """`read_only`: sessions only read (render workers); on SQLite they take no lock.
+        `busy_timeout`: seconds a SQLite statement waits for another writer's lock."""
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -69,7 +74,7 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
-            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "connect", partial(_sqlite_connect, busy_timeout))
             begin = _sqlite_begin_reading if read_only else _sqlite_begin
             event.listen(self.engine, "begin", begin)
         else:

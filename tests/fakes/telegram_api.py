@@ -869,6 +869,10 @@ class FakeTelegram:
         """What the bot sent to `chat_id` and did not delete, oldest first, as now (edited)."""
         return [self._sent(s) for s in self._history.get(chat_id, []) if s.from_bot]
 
+    def unconfirmed(self) -> list[int]:
+        """Ids of the updates the bot has not confirmed yet with a getUpdates offset."""
+        return [u["update_id"] for u in self._updates]
+
     def calls_of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
 
