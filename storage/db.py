@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command th
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
+SQLITE_READONLY = 8
 BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another's lock before failing
 
 
@@ -33,6 +34,15 @@ class Unreachable(Exception):
         super().__init__(
             f"{without_password(url)}: {reason[0] if reason else type(error).__name__}"
         )
+
+
+class ReadOnly(Unreachable):
+    """The database answers but refuses writes (a SQLite file this process may not write)."""
+
+
+def _read_only(error: Exception) -> bool:
+    # SQLITE_READONLY and its extended codes (8, 264, 520, ...): the low byte is the code.
+    return getattr(getattr(error, "orig", None), "sqlite_errorcode", 0) & 0xFF == SQLITE_READONLY
 
 
 def _sqlite_connect(busy_timeout: float, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +115,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent). Raises `Unreachable` when
-        the database does not answer."""
+        the database does not answer, `ReadOnly` when it may not be written."""
         from alembic import command
 
         try:
@@ -113,8 +123,15 @@ class Database:
                 config = self.alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+                if self.is_sqlite:
+                    # SQLite opens a file it may not write read-only, and while another
+                    # process keeps its WAL open even BEGIN IMMEDIATE succeeds: only a write
+                    # tells, so a read-only database fails here, not at the first report.
+                    connection.exec_driver_sql(
+                        "UPDATE alembic_version SET version_num = version_num"
+                    )
         except (OperationalError, InterfaceError) as error:
-            raise Unreachable(self.url, error) from None
+            raise (ReadOnly if _read_only(error) else Unreachable)(self.url, error) from None
 
     def ping(self) -> bool:
         """Does the database answer a query now?"""
