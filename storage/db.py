@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import limits, models  # noqa: F401  (tables on SQLModel.metadata; size checks)
@@ -43,6 +43,14 @@ class ReadOnly(Unreachable):
 def _read_only(error: Exception) -> bool:
     # SQLITE_READONLY and its extended codes (8, 264, 520, ...): the low byte is the code.
     return getattr(getattr(error, "orig", None), "sqlite_errorcode", 0) & 0xFF == SQLITE_READONLY
+
+
+def database_away(error: BaseException) -> bool:
+    """Did the database not answer (a lost connection, a server shutting down, SQLite's lock
+    past its busy timeout, a file it may not write), rather than refuse the statement?"""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError))
 
 
 def _sqlite_connect(busy_timeout: float, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

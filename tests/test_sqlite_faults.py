@@ -7,8 +7,12 @@ is in tests/test_readonly.py; injected outages of both databases in tests/test_f
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from sqlmodel import col, func, select
 
 from bot.app import build
 from bot.config import AdminsConfig, Config, TelegramConfig
+from bot.delivery import RECORD_TRIES
 from bot.runtime import Runtime
 from bot.tuning import Tuning
 from handlers.clock import SystemClock
@@ -52,6 +57,8 @@ class Lock:
         self.process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> Lock:
+        if self.process is not None:  # taken already (at a moment the test chose)
+            return self
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
@@ -82,6 +89,19 @@ class Locked:
     def _error(self, context: Any) -> None:
         if "locked" in str(context.original_exception):
             self.count += 1
+
+
+class Ahead:
+    """The system clock, `skip`ped forward on demand: leases run out without waiting."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def skip(self, delta: timedelta) -> None:
+        self.offset += delta
 
 
 def telegram_config(fake: FakeTelegram) -> Config:
@@ -175,3 +195,75 @@ async def test_a_write_lock_held_past_the_busy_timeout_loses_nothing_and_asks_no
     assert result.confirmed_twice == 0, result
     # Deliveries of the first burst were claimed when the lock came: released, tried again.
     assert retried > 0
+
+
+def test_the_busy_timeout_is_the_configured_one(tmp_path: Path) -> None:
+    config = Config()
+    config.database.url = f"sqlite:///{tmp_path / 'tiendo.db'}"
+    config.database.busy_timeout = 0.25
+    app = build(config)
+    try:
+        with app.db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 250
+    finally:
+        app.db.dispose()
+
+
+async def test_a_lock_held_past_the_tries_to_record_a_reply_sends_it_once(
+    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Replies sent just before the lock came cannot be marked sent while it is held. However
+    long it lasts, the outbox keeps trying: had it given up, each would go out again once its
+    lease ran out (the clock skips past it here)."""
+    caplog.set_level(logging.INFO, logger="bot.delivery")
+    path = tmp_path / "tiendo.db"
+    db = Database(f"sqlite:///{path}", busy_timeout=BUSY)
+    db.create_all()
+    reader = Database(f"sqlite:///{path}", read_only=True)
+    clock = Ahead()
+    runtime = Runtime(build(telegram_config(fake), clock=clock, db=db, adapters=True, tuning=FAST))
+    await runtime.start()
+
+    def outbox_tries() -> int:
+        # The most tries any one reply has had to be marked sent.
+        rows = Counter(
+            match.group(1)
+            for r in caplog.records
+            if (match := re.match(r"outbox row (\d+) not recorded", r.getMessage()))
+        )
+        return max(rows.values(), default=0)
+
+    try:
+        people = await join_reporters(fake, 8, timeout=30)
+        chats = [chat for chat, _ in people]
+        values = [float(100 + n) for n in range(24)]
+        lock = Lock(path)
+        taken = asyncio.Event()
+
+        async def lock_on_first_confirmation(call: Any) -> None:
+            if "✅" in str(call.params.get("text")) and fake.before_answer is not None:
+                fake.before_answer = None  # the first one only
+                await lock.__aenter__()  # the reply is sent; the bot hears so under the lock
+                taken.set()
+
+        fake.before_answer = lock_on_first_confirmation
+        for n, value in enumerate(values):
+            fake.push_message(*people[n % len(people)], f"/report {value:g} hộ")
+        await asyncio.wait_for(taken.wait(), 30)
+        async with lock:
+            # Held until that reply has been tried as often as the outbox used to try.
+            await fake.wait_for(lambda: outbox_tries() >= RECORD_TRIES, timeout=60)
+        clock.skip(timedelta(minutes=5))  # every lease taken before the lock has run out
+
+        def all_confirmed() -> bool:
+            return tally(reader, values, replies(fake, chats)).confirmed == len(values)
+
+        await fake.wait_for(all_confirmed, timeout=60)
+        await asyncio.sleep(1)  # a doubled confirmation would arrive now
+        result = tally(reader, values, replies(fake, chats))
+    finally:
+        await runtime.stop()
+        reader.dispose()
+        db.dispose()
+    assert result.ok, result
+    assert result.confirmed_twice == 0, result
