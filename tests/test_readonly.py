@@ -22,8 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, func, select
 
 from storage.db import Database
+from storage.models import Delivery
 from tests.fakes.telegram_api import FakeTelegram
 from tests.faults import APOLOGIES, tally
 from tests.scenarios import environment, join_reporters, replies, start, stop
@@ -179,9 +181,15 @@ async def test_a_database_file_made_read_only_while_running_loses_nothing(
             await fake.wait_for(all_confirmed, timeout=120)
             await asyncio.sleep(1)  # a doubled confirmation would arrive now
             result = tally(reader, values, replies(fake, chats))
+            with reader.session() as session:
+                retried = session.exec(
+                    select(func.count()).select_from(Delivery).where(col(Delivery.attempts) > 1)
+                ).one()
         finally:
             await stop(process)
             reader.dispose()
         assert fake.violations == []
     assert result.ok, result
     assert result.confirmed_twice == 0, result
+    # Deliveries of the first burst were being handled when the files froze: released, retried.
+    assert retried > 0
