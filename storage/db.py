@@ -53,7 +53,9 @@ def database_away(error: BaseException) -> bool:
     return isinstance(error, (OperationalError, InterfaceError))
 
 
-def _sqlite_connect(busy_timeout: float, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_connect(  # type: ignore[no-untyped-def]
+    busy_timeout: float, dbapi_connection, _record
+) -> None:
     # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin): the
     # module's own handling breaks SAVEPOINTs, which the engine uses to undo a refused command.
     dbapi_connection.isolation_level = None

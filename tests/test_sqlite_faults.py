@@ -1,8 +1,9 @@
 """SQLite faults that are real, not injected (issue #11): another process holds the write lock
 for much longer than tiendo's busy timeout while reports arrive through the real Telegram
 adapter. Nothing is acknowledged to Telegram before it is stored, nobody gets an apology, and
-once the lock is gone every report is recorded once and confirmed once. (The read-only file
-is in tests/test_readonly.py; injected outages of both databases in tests/test_faults.py.)"""
+once the lock is gone every report is recorded once and confirmed once; a reply sent just
+before the lock came is not sent again, however long the lock is held. (The read-only file is
+in tests/test_readonly.py; injected outages of both databases in tests/test_faults.py.)"""
 
 from __future__ import annotations
 
