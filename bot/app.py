@@ -64,7 +64,7 @@ def build(
     the shell need."""
     clock = clock or SystemClock()
     if db is None:
-        db = Database(config.database.url)
+        db = Database(config.database.url, busy_timeout=config.database.busy_timeout)
         if migrate:
             db.upgrade()
     settings = Settings(

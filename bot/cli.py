@@ -49,7 +49,7 @@ def _build(config: Config, **options: Any) -> App:
     """The app, or one line naming the database (without its password) if it does not answer,
     instead of a driver's traceback."""
     from bot.app import build
-    from storage.db import Unreachable
+    from storage.db import ReadOnly, Unreachable
 
     try:
         return build(config, **options)
@@ -57,7 +57,11 @@ def _build(config: Config, **options: Any) -> App:
         from handlers.language.i18n import Catalogs
 
         tr = Catalogs().translator(config.defaults.language)
-        typer.echo(tr._("Database: cannot reach {database}", database=str(error)), err=True)
+        if isinstance(error, ReadOnly):  # it answers: "cannot reach" would send them looking
+            line = tr._("Database: cannot write to {database}", database=str(error))
+        else:
+            line = tr._("Database: cannot reach {database}", database=str(error))
+        typer.echo(line, err=True)
         raise typer.Exit(1) from None
 
 

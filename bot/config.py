@@ -65,6 +65,9 @@ class _Section(BaseModel):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite:///tiendo.db"
+    # SQLite: seconds a write waits for another connection's lock (a backup, a `sqlite3` shell)
+    # before it fails and the delivery is tried again later.
+    busy_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("url")
     @classmethod

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.values import Platform, Ref, Reply
+from storage.db import database_away
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -18,26 +19,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # A worker that holds a lease keeps trying to record what it did (a reply sent, a delivery done)
-# while the database is away, for well under the two-minute lease: marked late, the work is not
-# done twice; given up, the lease runs out and another instance does it again.
+# for as long as the database is away: the row is still its own, and had it given up, the lease
+# would run out and the work be done again (a reply sent twice) once the database is back. A
+# SQLite lock held for minutes is such a case. Other errors are given up after RECORD_TRIES.
 RECORD_RETRY = 2.0  # seconds
 RECORD_TRIES = 30
 
 
 async def record(write: Callable[[], None], what: str, *, retry: float = RECORD_RETRY) -> bool:
-    """Run the database write `write` in a thread until it succeeds, at most RECORD_TRIES
-    times; False (and logged) if it never did."""
-    for attempt in range(1, RECORD_TRIES + 1):
+    """Run the database write `write` in a thread until it succeeds; while the database is
+    away, however long that takes. False (and logged) if it failed RECORD_TRIES times for
+    another reason."""
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             await asyncio.to_thread(write)
             return True
-        except Exception as error:  # the database is away
-            if attempt == RECORD_TRIES:
+        except Exception as error:
+            away = database_away(error)
+            if attempt >= RECORD_TRIES and not away:
                 log.warning("%s not recorded after %d tries: %s", what, attempt, error)
                 return False
-            log.info("%s not recorded yet (%s); again in %ss", what, error, retry)
+            if attempt == RECORD_TRIES:  # said once: it goes on trying
+                log.warning("%s not recorded after %d tries, trying on: %s", what, attempt, error)
+            else:
+                log.info("%s not recorded yet (%s); again in %ss", what, error, retry)
             await asyncio.sleep(retry)
-    return False
 
 
 class ChatUnavailable(Exception):

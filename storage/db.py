@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import limits, models  # noqa: F401  (tables on SQLModel.metadata; size checks)
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command th
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
+SQLITE_READONLY = 8
+BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another's lock before failing
 
 
 class Unreachable(Exception):
@@ -33,7 +36,26 @@ class Unreachable(Exception):
         )
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+class ReadOnly(Unreachable):
+    """The database answers but refuses writes (a SQLite file this process may not write)."""
+
+
+def _read_only(error: Exception) -> bool:
+    # SQLITE_READONLY and its extended codes (8, 264, 520, ...): the low byte is the code.
+    return getattr(getattr(error, "orig", None), "sqlite_errorcode", 0) & 0xFF == SQLITE_READONLY
+
+
+def database_away(error: BaseException) -> bool:
+    """Did the database not answer (a lost connection, a server shutting down, SQLite's lock
+    past its busy timeout, a file it may not write), rather than refuse the statement?"""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def _sqlite_connect(  # type: ignore[no-untyped-def]
+    busy_timeout: float, dbapi_connection, _record
+) -> None:
     # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin): the
     # module's own handling breaks SAVEPOINTs, which the engine uses to undo a refused command.
     dbapi_connection.isolation_level = None
@@ -42,7 +64,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # instead of failing; SQLite leaves foreign keys off unless asked, per connection.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -60,8 +82,11 @@ def _sqlite_begin_reading(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 class Database:
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
-        """`read_only`: sessions only read (render workers); on SQLite they take no lock."""
+    def __init__(
+        self, url: str, *, read_only: bool = False, busy_timeout: float = BUSY_TIMEOUT
+    ) -> None:
+        """`read_only`: sessions only read (render workers); on SQLite they take no lock.
+        `busy_timeout`: seconds a SQLite statement waits for another writer's lock."""
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -69,7 +94,7 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
-            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "connect", partial(_sqlite_connect, busy_timeout))
             begin = _sqlite_begin_reading if read_only else _sqlite_begin
             event.listen(self.engine, "begin", begin)
         else:
@@ -100,7 +125,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent). Raises `Unreachable` when
-        the database does not answer."""
+        the database does not answer, `ReadOnly` when it may not be written."""
         from alembic import command
 
         try:
@@ -108,8 +133,15 @@ class Database:
                 config = self.alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+                if self.is_sqlite:
+                    # SQLite opens a file it may not write read-only, and while another
+                    # process keeps its WAL open even BEGIN IMMEDIATE succeeds: only a write
+                    # tells, so a read-only database fails here, not at the first report.
+                    connection.exec_driver_sql(
+                        "UPDATE alembic_version SET version_num = version_num"
+                    )
         except (OperationalError, InterfaceError) as error:
-            raise Unreachable(self.url, error) from None
+            raise (ReadOnly if _read_only(error) else Unreachable)(self.url, error) from None
 
     def ping(self) -> bool:
         """Does the database answer a query now?"""

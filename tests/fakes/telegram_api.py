@@ -508,6 +508,9 @@ class FakeTelegram:
             "first_name": "Tiendo Test",
             "username": BOT_USERNAME,
         }
+        # Awaited once a call succeeded, before the bot has its answer: a test acts at the
+        # moment a message is sent and the bot does not know it yet.
+        self.before_answer: Callable[[Call], Awaitable[None]] | None = None
         self._updates: list[Obj] = []  # not yet confirmed by a getUpdates offset
         self._last_update_id = 0
         self._allowed_updates: list[str] = []
@@ -614,6 +617,8 @@ class FakeTelegram:
             return web.json_response(_error_body(500, f"fake crashed: {error!r}"), status=500)
         finally:
             self._notify()
+        if self.before_answer is not None:
+            await self.before_answer(call)
         return web.json_response({"ok": True, "result": result})
 
     async def _handle(self, call: Call, method: Obj | None, problems: list[str]) -> Any:
@@ -953,6 +958,10 @@ class FakeTelegram:
     def messages(self, chat_id: int) -> list[SentMessage]:
         """What the bot sent to `chat_id` and did not delete, oldest first, as now (edited)."""
         return [self._sent(s) for s in self._history.get(chat_id, []) if s.from_bot]
+
+    def unconfirmed(self) -> list[int]:
+        """Ids of the updates the bot has not confirmed yet with a getUpdates offset."""
+        return [u["update_id"] for u in self._updates]
 
     def calls_of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
