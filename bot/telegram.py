@@ -64,6 +64,7 @@ class _Handling:
 
     delivery: int
     unavailable: Unavailable | None = None
+    marked: bool = False  # done, in the transaction of the command it carried
 
 
 HANDLING: ContextVar[_Handling] = ContextVar("telegram_handling")
@@ -241,7 +242,7 @@ class TelegramAdapter:
             ],
         )
 
-    async def _handle(self, delivery: Claimed) -> None:
+    async def _handle(self, delivery: Claimed) -> bool:
         """One stored update through python-telegram-bot's handlers below; a command's answer
         goes to the outbox in its own transaction (see _ask)."""
         update = Update.de_json(json.loads(delivery.payload), self.bot)
@@ -253,6 +254,7 @@ class TelegramAdapter:
             HANDLING.reset(token)
         if state.unavailable is not None:
             raise state.unavailable  # the inbox tries the update again later
+        return state.marked
 
     # --- translating updates into requests ----------------------------------------------
     def _register(self) -> None:
@@ -298,7 +300,8 @@ class TelegramAdapter:
             if state is not None:
                 state.unavailable = error
             raise
-        self.outbox.wake()
+        if state is not None and delivery is not None:
+            state.marked = True
         return reply
 
     async def _on_command(self, update: Update, _context: Context) -> None:

@@ -3,7 +3,8 @@ with one transaction each, and Alembic migrations run from inside the package.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command th
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
+BUSY_TIMEOUT = 10  # seconds a SQLite writer waits for another
+_HOLDS = "tiendo_writer_lock"
 
 
 class Unreachable(Exception):
@@ -42,21 +45,49 @@ def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # instead of failing; SQLite leaves foreign keys off unless asked, per connection.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-    # one failing when it upgrades a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _Writers:
+    """One writer at a time per SQLite file in this process, queued on a lock. SQLite's own
+    busy handler polls with sleeps of up to 100 ms, so threads of one process contending for
+    its write lock wait far longer than the transaction they wait for; a lock hands over at
+    once. Other processes (a second instance, a CLI command) still queue on busy_timeout."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def begin(self, connection) -> None:  # type: ignore[no-untyped-def]
+        # Past busy_timeout the transaction goes to SQLite unqueued, which then answers
+        # "database is locked" like any writer held up too long.
+        held = self.lock.acquire(timeout=BUSY_TIMEOUT)
+        try:
+            # IMMEDIATE takes the write lock up front, so two writers queue instead of one
+            # failing when it upgrades a read lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                self.lock.release()
+            raise
+        connection.info[_HOLDS] = held
+
+    def end(self, connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.info.pop(_HOLDS, False):
+            self.lock.release()
 
 
 def _sqlite_begin_reading(connection) -> None:  # type: ignore[no-untyped-def]
     # A reader (a digest rendered in a worker process): WAL lets it read while reports are
     # written, so it takes no write lock and holds nobody up however long it draws.
     connection.exec_driver_sql("BEGIN")
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's transaction has committed (in the committing thread);
+    never if it rolls back."""
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
 class Database:
@@ -70,8 +101,13 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_connect)
-            begin = _sqlite_begin_reading if read_only else _sqlite_begin
-            event.listen(self.engine, "begin", begin)
+            if read_only:
+                event.listen(self.engine, "begin", _sqlite_begin_reading)
+            else:
+                writers = _Writers()
+                event.listen(self.engine, "begin", writers.begin)
+                event.listen(self.engine, "commit", writers.end)
+                event.listen(self.engine, "rollback", writers.end)
         else:
             # A server that does not answer at all is reported after 10 s, not after the
             # operating system's TCP time-out of minutes.
