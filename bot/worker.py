@@ -102,14 +102,14 @@ class Worker(ABC):
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        for running in list(self._running):
-            running.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for running in list(self._running):
+            running.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
@@ -121,8 +121,11 @@ class Worker(ABC):
                 await asyncio.sleep(RETRY_CLAIM)
                 continue
             if not claimed:
+                # Not wait_for: on Python 3.11 it can swallow a cancellation that comes as the
+                # event is set (work finishing as the runtime stops), and the loop never ends.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll)
+                    async with asyncio.timeout(self.poll):
+                        await self._wake.wait()
                 continue
             await asyncio.gather(*(self._work(item) for item in claimed))
 
