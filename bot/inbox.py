@@ -22,7 +22,8 @@ from storage.inbox import Claimed
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Claimed], Awaitable[None]]
+# Handles one delivery; True when its command marked it done in the command's transaction.
+Handle = Callable[[Claimed], Awaitable[bool | None]]
 
 LEASE = timedelta(minutes=2)  # a delivery's handling takes well under a second
 RETRY = timedelta(seconds=2)  # after the database failed us
@@ -58,10 +59,30 @@ class Inbox(Worker):
     async def put(
         self, source: str, items: list[tuple[str, str, str]], *, claim: bool = False
     ) -> list[int]:
-        stored = await asyncio.to_thread(self.store, source, items, claim=claim)
-        if not claim:
+        """Store, then handle at once here what is next in its chat (the rest waits behind its
+        chat's earlier deliveries, for whichever instance holds them). With `claim` every new
+        row is claimed for a caller that handles it itself, within its request."""
+        if claim:
+            return await asyncio.to_thread(self.store, source, items, claim=True)
+        if not self.working:  # before the start: the loop takes them once it runs
+            stored = await asyncio.to_thread(self.store, source, items)
             self.wake()
+            return stored
+        stored, claimed = await asyncio.to_thread(self._store_and_claim, source, items)
+        for item in claimed:
+            self._start(item, item.chat)
+        taken = {item.chat for item in claimed}
+        for chat in {chat for _, chat, _ in items} - taken:
+            self._waits(chat)
         return stored
+
+    def _store_and_claim(
+        self, source: str, items: list[tuple[str, str, str]]
+    ) -> tuple[list[int], list[Claimed]]:
+        with self.db.session() as session:
+            return inbox.store_and_claim(
+                session, source, items, self.clock.now(), self.owner, LEASE
+            )
 
     async def release(self, delivery_id: int) -> None:
         """Not handled yet (the database failed us): any instance takes it again shortly."""
@@ -87,7 +108,7 @@ class Inbox(Worker):
             await self._update(inbox.done, item.id, self.clock.now(), "set aside after crashes")
             return
         try:
-            await self._handlers[item.source](item)
+            marked = await self._handlers[item.source](item)
         except Unavailable as error:
             log.warning("delivery %s waits for the database: %s", item.id, error)
             await self.release(item.id)
@@ -96,5 +117,5 @@ class Inbox(Worker):
             log.exception("delivery %s failed", item.id)
             await self._update(inbox.done, item.id, self.clock.now(), repr(error))
             return
-        # A no-op when its command marked it already, in the command's own transaction.
-        await self._update(inbox.done, item.id, self.clock.now(), None)
+        if not marked:  # its command marked it in its own transaction otherwise
+            await self._update(inbox.done, item.id, self.clock.now(), None)

@@ -18,7 +18,7 @@ from handlers.clock import Clock
 from handlers.engine.dispatch import Then
 from handlers.values import Ref, Reply
 from storage import inbox, outbox
-from storage.db import Database
+from storage.db import Database, after_commit
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,32 @@ class Outbox(Worker):
     ) -> Then:
         """For `engine.handle`: in the command's transaction, write its reply for `target` and
         mark the `delivery` that carried it done. With `errors=False` an error reply is not
-        sent (the adapter shows it its own way, e.g. in a form)."""
+        sent (the adapter shows it its own way, e.g. in a form). Once the transaction commits
+        the reply is sent at once, unless earlier ones to `target` are still on their way."""
 
         def write(session: Any, reply: Reply) -> None:
             now = self.clock.now()
             if errors or not reply.is_error:
-                outbox.add(session, target.platform, target.key, wire.dumps(reply, hints), now)
+                payload = wire.dumps(reply, hints)
+                lease = (self.owner, LEASE) if self.working else None
+                claimed = outbox.add(
+                    session, target.platform, target.key, payload, now, claim_for=lease
+                )
+                after_commit(session, lambda: self._written(target.key, claimed))
             if delivery is not None:
                 inbox.done(session, delivery, now)
 
         return write
+
+    def _written(self, target: str, claimed: Claimed | None) -> None:
+        """In the thread that committed a reply: send it now, or wake the loop for it."""
+        loop = self._loop
+        if loop is None:
+            return  # not started: the loop finds it when it is
+        if claimed is not None:
+            loop.call_soon_threadsafe(self._start, claimed, target)
+        else:
+            loop.call_soon_threadsafe(self._waits, target)
 
     # --- working ------------------------------------------------------------------------------
     def _has_work(self) -> bool:

@@ -272,7 +272,6 @@ class SlackAdapter:
             request, hints = translated
         then = self.outbox.then(request.chat, hints, delivery=delivery.id)
         await asyncio.to_thread(self.engine.handle, request, then)
-        self.outbox.wake()
 
     def _command(self, command: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
         team, channel = command["team_id"], command["channel_id"]
@@ -354,7 +353,6 @@ class SlackAdapter:
                 await self.inbox.release(stored)
             await ack()
             return
-        self.outbox.wake()
         if reply.is_error:
             field = reply.error_field if reply.error_field in answers else next(iter(answers))
             await ack(response_action="errors", errors={field: reply.text[:150]})

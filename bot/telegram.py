@@ -75,6 +75,7 @@ class _Handling:
 
     delivery: int
     unavailable: Unavailable | None = None
+    marked: bool = False  # done, in the transaction of the command it carried
 
 
 HANDLING: ContextVar[_Handling] = ContextVar("telegram_handling")
@@ -259,7 +260,7 @@ class TelegramAdapter:
             ],
         )
 
-    async def _handle(self, delivery: Claimed) -> None:
+    async def _handle(self, delivery: Claimed) -> bool:
         """One stored update through python-telegram-bot's handlers below; a command's answer
         goes to the outbox in its own transaction (see _ask)."""
         update = Update.de_json(json.loads(delivery.payload), self.bot)
@@ -271,6 +272,7 @@ class TelegramAdapter:
             HANDLING.reset(token)
         if state.unavailable is not None:
             raise state.unavailable  # the inbox tries the update again later
+        return state.marked
 
     # --- translating updates into requests ----------------------------------------------
     def _register(self) -> None:
@@ -308,13 +310,14 @@ class TelegramAdapter:
         state = HANDLING.get(None)
         delivery = state.delivery if state else None
         await self._run(request, self._replied(request, hints, delivery, ends_form=ends_form))
+        if state is not None:
+            state.marked = True
 
     async def _run(self, request: Request, then: Then) -> None:
         try:
             await asyncio.to_thread(self.engine.handle, request, then)
         except Unavailable as error:
             raise self._unavailable(error) from None
-        self.outbox.wake()
 
     def _replied(
         self, request: Request, hints: dict[str, Any], delivery: int | None, *, ends_form: bool
@@ -474,9 +477,8 @@ class TelegramAdapter:
                 self._ask_next(session, request, form.answer(text), form.message_id, delivery)
             return True
 
-        if await self._transaction(answer):
-            self.outbox.wake()
-        elif message.chat.type == TgChat.PRIVATE:
+        answered = await self._transaction(answer)  # the next question goes when it commits
+        if not answered and message.chat.type == TgChat.PRIVATE:
             await self._ask(request, {})
 
     async def _on_migrate(self, update: Update, _context: Context) -> None:
@@ -597,7 +599,6 @@ class TelegramAdapter:
             return None
 
         decided = await self._transaction(press)
-        self.outbox.wake()
         if decided == "spent":
             # An old question's button, or a closed form's: in a private chat it can only be
             # the presser's; in a group it may be someone else's open form.
@@ -632,16 +633,12 @@ class TelegramAdapter:
         instance looks; each form is closed by one (storage/prompts.close_expired)."""
         while True:
             await asyncio.sleep(self.form_sweep)
-            try:
-                closed = await self._transaction(self._close_expired)
+            try:  # each notice goes out when the transaction commits
+                await self._transaction(self._close_expired)
             except Unavailable as error:  # the next look tries again
                 log.warning("could not look for timed-out forms: %s", error)
-                continue
-            if closed:
-                self.outbox.wake()
 
-    def _close_expired(self, session: Any) -> int:
+    def _close_expired(self, session: Any) -> None:
         expired = prompts.close_expired(session, KIND, f"{self.platform}:", self.clock.now())
         for row in expired:
             self._expired(session, Ref.parse(row.chat_key), TelegramForm.loads(row.state), None)
-        return len(expired)

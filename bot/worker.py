@@ -1,7 +1,8 @@
 """The loop the inbox and the outbox share: claim a batch of rows with a lease, work them
 concurrently, and when there is nothing, wait to be woken (new work here) or for the poll
-interval (work another instance stored). At start, what a killed predecessor of the same name
-held is taken back."""
+interval (work another instance stored). A row this instance wrote and claimed in the same
+transaction is worked at once, without a claim or a wake-up (`_start`). At start, what a killed
+predecessor of the same name held is taken back."""
 
 from __future__ import annotations
 
@@ -37,9 +38,40 @@ class Worker(ABC):
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pruned: datetime | None = None
+        self._pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()  # rows worked as they were written
+        self._behind: set[str] = set()  # groups with rows waiting behind one worked here
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def working(self) -> bool:
+        """Started, with what a predecessor of the same name held taken back."""
+        return self._task is not None
+
+    def _start(self, item: Any, group: str) -> None:
+        """Work `item`, claimed when it was written, now; then let the loop take the rows of
+        its group that waited behind it."""
+
+        async def work() -> None:
+            try:
+                await self._work(item)
+            finally:
+                if group in self._behind:
+                    self._behind.discard(group)
+                    self.wake()
+
+        task = asyncio.create_task(work(), name=f"{self.name} row {item.id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    def _waits(self, group: str) -> None:
+        """A row of `group` was written behind one that is being worked: the loop takes it."""
+        self._behind.add(group)
+        self.wake()
 
     @abstractmethod
     def _has_work(self) -> bool:
@@ -59,6 +91,7 @@ class Worker(ABC):
 
     async def start(self) -> None:
         """Take back what a killed predecessor of the same name held, then work."""
+        self._loop = asyncio.get_running_loop()
         try:
             await asyncio.to_thread(self._write, self._release_owner)
         except Exception as error:  # the database is away: those leases run out instead
@@ -74,6 +107,9 @@ class Worker(ABC):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for running in list(self._running):
+            running.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
@@ -85,8 +121,11 @@ class Worker(ABC):
                 await asyncio.sleep(RETRY_CLAIM)
                 continue
             if not claimed:
+                # Not wait_for: on Python 3.11 it can swallow a cancellation that comes as the
+                # event is set (work finishing as the runtime stops), and the loop never ends.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll)
+                    async with asyncio.timeout(self.poll):
+                        await self._wake.wait()
                 continue
             await asyncio.gather(*(self._work(item) for item in claimed))
 
@@ -104,6 +143,24 @@ class Worker(ABC):
 
     async def _update(self, change: Any, *args: Any) -> None:
         """A row's new state, tried again while the database is away; given up, the row's
-        lease runs out and it is worked again (at worst a reply goes twice)."""
-        what = f"{self.name} row {args[0] if args else ''}"
-        await record(lambda: self._write(change, *args), what, retry=self.retry)
+        lease runs out and it is worked again (at worst a reply goes twice). What concurrent
+        work records while one write is under way goes in the next one, together."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((change, args, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=f"{self.name} writes")
+        await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+
+            def write(batch: list[Any] = batch) -> None:
+                with self.db.session() as session:
+                    for change, args, _ in batch:
+                        change(session, *args)
+
+            await record(write, f"{self.name}: {len(batch)} row(s)", retry=self.retry)
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)

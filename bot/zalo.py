@@ -339,7 +339,6 @@ class ZaloAdapter:
         transaction, which also marks the delivery done. `form`: the guided form whose
         answers this command sends."""
         await asyncio.to_thread(self.engine.handle, request, self._then(request, delivery, form))
-        self.outbox.wake()
 
     def _then(self, request: Request, delivery: int, form: TextForm | None) -> Then:
         def write(session: Any, reply: Reply) -> None:
@@ -434,7 +433,6 @@ class ZaloAdapter:
 
         decided = await asyncio.to_thread(self._transaction, converse)
         if decided is None:
-            self.outbox.wake()
             return
         line, form = decided
         parsed = command_line(line)

@@ -3,7 +3,8 @@ with one transaction each, and Alembic migrations run from inside the package.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 10  # seconds
 SQLITE_READONLY = 8
 BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another's lock before failing
+_HOLDS = "tiendo_writer_lock"
 
 
 class Unreachable(Exception):
@@ -56,7 +58,7 @@ def database_away(error: BaseException) -> bool:
 def _sqlite_connect(  # type: ignore[no-untyped-def]
     busy_timeout: float, dbapi_connection, _record
 ) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin): the
+    # Let SQLAlchemy, not the sqlite3 module, open transactions (see _Writers.begin): the
     # module's own handling breaks SAVEPOINTs, which the engine uses to undo a refused command.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -69,16 +71,45 @@ def _sqlite_connect(  # type: ignore[no-untyped-def]
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-    # one failing when it upgrades a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _Writers:
+    """One writer at a time per SQLite file in this process, queued on a lock. SQLite's own
+    busy handler polls with sleeps of up to 100 ms, so threads of one process contending for
+    its write lock wait far longer than the transaction they wait for; a lock hands over at
+    once. Other processes (a second instance, a CLI command) still queue on busy_timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        self.lock = threading.Lock()
+        self.timeout = timeout
+
+    def begin(self, connection) -> None:  # type: ignore[no-untyped-def]
+        # Past busy_timeout the transaction goes to SQLite unqueued, which then answers
+        # "database is locked" like any writer held up too long.
+        held = self.lock.acquire(timeout=self.timeout)
+        try:
+            # IMMEDIATE takes the write lock up front, so two writers queue instead of one
+            # failing when it upgrades a read lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                self.lock.release()
+            raise
+        connection.info[_HOLDS] = held
+
+    def end(self, connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.info.pop(_HOLDS, False):
+            self.lock.release()
 
 
 def _sqlite_begin_reading(connection) -> None:  # type: ignore[no-untyped-def]
     # A reader (a digest rendered in a worker process): WAL lets it read while reports are
     # written, so it takes no write lock and holds nobody up however long it draws.
     connection.exec_driver_sql("BEGIN")
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's transaction has committed (in the committing thread);
+    never if it rolls back."""
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
 class Database:
@@ -95,8 +126,13 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", partial(_sqlite_connect, busy_timeout))
-            begin = _sqlite_begin_reading if read_only else _sqlite_begin
-            event.listen(self.engine, "begin", begin)
+            if read_only:
+                event.listen(self.engine, "begin", _sqlite_begin_reading)
+            else:
+                writers = _Writers(busy_timeout)
+                event.listen(self.engine, "begin", writers.begin)
+                event.listen(self.engine, "commit", writers.end)
+                event.listen(self.engine, "rollback", writers.end)
         else:
             # A server that does not answer at all is reported after 10 s, not after the
             # operating system's TCP time-out of minutes.

@@ -41,25 +41,71 @@ def store(
     `claim_for` (owner, lease) they are stored already claimed, for a caller that handles them
     at once (a Slack form must be answered within its request)."""
     owner, lease = claim_for or (None, None)
-    rows = [
-        {
-            "source": source,
-            "key": key,
-            "chat": chat,
-            "payload": payload,
-            "received_at": now,
-            "attempts": 1 if owner else 0,
-            "lease_owner": owner,
-            "lease_until": now + lease if lease else None,
-        }
-        for key, chat, payload in items
-    ]
+    until = now + lease if lease else None
+    rows = [_row(source, key, chat, payload, now, owner, until) for key, chat, payload in items]
+    return [id_ for id_, _ in _insert(session, rows)]
+
+
+def _row(
+    source: str,
+    key: str,
+    chat: str,
+    payload: str,
+    now: datetime,
+    owner: str | None = None,
+    until: datetime | None = None,
+) -> dict[str, object]:
+    return {
+        "source": source,
+        "key": key,
+        "chat": chat,
+        "payload": payload,
+        "received_at": now,
+        "attempts": 1 if owner else 0,
+        "lease_owner": owner,
+        "lease_until": until,
+    }
+
+
+def _insert(session: Session, rows: list[dict[str, object]]) -> list[tuple[int, str]]:
+    """(id, key) of the rows inserted, those whose key was not stored yet."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Delivery).values(rows).on_conflict_do_nothing().returning(Delivery.id)
-    return list(session.exec(statement).scalars())  # type: ignore[call-overload]
+    statement = (
+        insert(Delivery).values(rows).on_conflict_do_nothing().returning(Delivery.id, Delivery.key)
+    )
+    return [(id_, key) for id_, key in session.exec(statement)]  # type: ignore[call-overload]
+
+
+def store_and_claim(
+    session: Session,
+    source: str,
+    items: Iterable[tuple[str, str, str]],
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+) -> tuple[list[int], list[Claimed]]:
+    """Store like `store`, and claim for `owner` the new deliveries that are next in their
+    chat, to be handled at once by the instance that received them. Returns the new rows' ids
+    and those claimed."""
+    by_key = {key: (chat, payload) for key, chat, payload in items}
+    inserted = _insert(session, [_row(source, key, *by_key[key], now) for key in by_key])
+    ids = [id_ for id_, _ in inserted]
+    taken = leases.claim_new(
+        session,
+        Delivery,
+        ids,
+        open_column="done_at",
+        group=("source", "chat"),
+        owner=owner,
+        now=now,
+        lease=lease,
+    )
+    return ids, [
+        Claimed(id_, source, key, *by_key[key], attempts=1) for id_, key in inserted if id_ in taken
+    ]
 
 
 def claim(

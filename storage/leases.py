@@ -9,11 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
+
+
+def _head_of_group(model: Any, open_column: str, group: Sequence[str]) -> ColumnElement[bool]:
+    """No earlier open row of the same group: the row is next in its chat."""
+    earlier = aliased(model)
+    return ~exists().where(
+        and_(
+            col(getattr(earlier, open_column)).is_(None),
+            *(getattr(earlier, name) == getattr(model, name) for name in group),
+            col(earlier.id) < model.id,
+        )
+    )
 
 
 def claim(
@@ -31,16 +44,9 @@ def claim(
     """Ids of the rows of `model` claimed for `owner` until `now + lease`: open (`open_column`
     is NULL), matching `where`, free (no live lease), and each the oldest open row of its
     `group` columns."""
-    earlier = aliased(model)
     is_open = col(getattr(model, open_column)).is_(None)
     free = or_(col(model.lease_until).is_(None), col(model.lease_until) < now)
-    head_of_group = ~exists().where(
-        and_(
-            col(getattr(earlier, open_column)).is_(None),
-            *(getattr(earlier, name) == getattr(model, name) for name in group),
-            col(earlier.id) < model.id,
-        )
-    )
+    head_of_group = _head_of_group(model, open_column, group)
     candidates = (
         select(model.id).where(is_open, free, head_of_group, *where).order_by(model.id).limit(limit)
     )
@@ -58,6 +64,47 @@ def claim(
         session.exec(
             select(model.id).where(col(model.id).in_(ids), model.lease_owner == owner)
         ).all()
+    )
+
+
+def claim_new(
+    session: Session,
+    model: Any,
+    ids: Sequence[int],
+    *,
+    open_column: str,
+    group: tuple[str, ...],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """Claim, for `owner`, those of the rows just written (`ids`, nobody can hold them yet)
+    that are next in their group: the writer works them at once, without a claim of its own
+    or a wait for the worker. The rest wait for the worker, behind their group's earlier rows."""
+    if not ids:
+        return set()
+    statement = _claim_new_statement(model, open_column, group)
+    claimed = session.connection().execute(
+        statement, {"p_ids": list(ids), "p_owner": owner, "p_until": now + lease}
+    )
+    return set(claimed.scalars())
+
+
+@cache
+def _claim_new_statement(model: Any, open_column: str, group: tuple[str, ...]) -> Any:
+    # Built once: on every message, building and keying it cost more than running it.
+    return (
+        update(model)
+        .where(
+            col(model.id).in_(bindparam("p_ids", expanding=True)),
+            _head_of_group(model, open_column, group),
+        )
+        .values(
+            lease_owner=bindparam("p_owner"),
+            lease_until=bindparam("p_until"),
+            attempts=model.attempts + 1,
+        )
+        .returning(model.id)
     )
 
 

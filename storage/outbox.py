@@ -23,14 +23,37 @@ class Claimed:
     attempts: int  # including this claim
 
 
-def add(session: Session, platform: str, target: str, payload: str, now: datetime) -> int:
+def add(
+    session: Session,
+    platform: str,
+    target: str,
+    payload: str,
+    now: datetime,
+    *,
+    claim_for: tuple[str, timedelta] | None = None,
+) -> Claimed | None:
+    """Write a message to send. With `claim_for` (owner, lease) it is claimed at once when it
+    is next for its target (returned), for the writer to send as soon as this commits."""
     row = Outgoing(
         platform=platform, target=target, payload=payload, created_at=now, not_before=now
     )
     session.add(row)
     session.flush()
     assert row.id is not None
-    return row.id
+    if claim_for is None:
+        return None
+    owner, lease = claim_for
+    taken = leases.claim_new(
+        session,
+        Outgoing,
+        [row.id],
+        open_column="sent_at",
+        group=("platform", "target"),
+        owner=owner,
+        now=now,
+        lease=lease,
+    )
+    return Claimed(row.id, platform, target, payload, 1) if taken else None
 
 
 def claim(

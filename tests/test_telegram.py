@@ -598,14 +598,14 @@ async def test_an_update_the_database_could_not_take_is_fetched_again(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await join(bot)
-    store, failures = inbox.store, [RuntimeError("database is away")]
+    store, failures = inbox.store_and_claim, [RuntimeError("database is away")]
 
-    def flaky(*args: Any, **kwargs: Any) -> list[int]:
+    def flaky(*args: Any, **kwargs: Any) -> Any:
         if failures:
             raise failures.pop()
         return store(*args, **kwargs)
 
-    monkeypatch.setattr(inbox, "store", flaky)
+    monkeypatch.setattr(inbox, "store_and_claim", flaky)
     update = bot.fake.push_message(bot.reporter_chat, bot.reporter, "/report 4 hộ")
     await bot.processed(update)
     assert failures == [] and len(bot.reports()) == 1

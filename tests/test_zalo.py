@@ -358,14 +358,14 @@ async def test_an_update_the_database_could_not_take_is_kept(
     """getUpdates has no offset: what it handed out exists only in the adapter's hands until
     stored, so storing is tried again rather than the update dropped."""
     await join(bot)
-    store, failures = inbox.store, [RuntimeError("database is away")]
+    store, failures = inbox.store_and_claim, [RuntimeError("database is away")]
 
-    def flaky(*args: Any, **kwargs: Any) -> list[int]:
+    def flaky(*args: Any, **kwargs: Any) -> Any:
         if failures:
             raise failures.pop()
         return store(*args, **kwargs)
 
-    monkeypatch.setattr(inbox, "store", flaky)
+    monkeypatch.setattr(inbox, "store_and_claim", flaky)
     update = bot.fake.push_text(bot.reporter_chat, bot.reporter, "/report 4 hộ")
     await bot.processed(update)
     assert failures == [] and len(bot.reports()) == 1
@@ -421,14 +421,14 @@ async def test_the_webhook_answers_503_while_the_database_is_away(
     runtime = await started(config, db, clock)
     bot = Bot(fake, db, runtime)
     try:
-        store, failures = inbox.store, [RuntimeError("database is away")]
+        store, failures = inbox.store_and_claim, [RuntimeError("database is away")]
 
-        def flaky(*args: Any, **kwargs: Any) -> list[int]:
+        def flaky(*args: Any, **kwargs: Any) -> Any:
             if failures:
                 raise failures.pop()
             return store(*args, **kwargs)
 
-        monkeypatch.setattr(inbox, "store", flaky)
+        monkeypatch.setattr(inbox, "store_and_claim", flaky)
         update = fake.push_text(bot.admin_chat, bot.admin, "/help")
         await bot.processed(update)  # Zalo tried again after the 503
         assert [a.status for a in fake.webhook_attempts_made] == [503, 200]
