@@ -93,8 +93,11 @@ class Inbox(Worker):
     def _has_work(self) -> bool:
         return bool(self._handlers)
 
-    def _claim_rows(self, session: Any, now: datetime) -> list[Claimed]:
-        return inbox.claim(session, list(self._handlers), self.owner, now, LEASE)
+    def _claim_rows(self, session: Any, now: datetime, limit: int) -> list[Claimed]:
+        return inbox.claim(session, list(self._handlers), self.owner, now, LEASE, limit)
+
+    def _group_of(self, item: Claimed) -> str:
+        return item.chat
 
     def _prune(self, session: Any, now: datetime) -> None:
         inbox.prune(session, now - KEEP)

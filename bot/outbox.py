@@ -32,7 +32,7 @@ RETRY_DELAYS = DEFAULT_TUNING.reply_retry  # 5 s, 30 s, 2 min
 # After those, again every last delay: a platform down or hanging for an hour must not lose the
 # confirmations it held up (SPEC §7). Given up after about a day, when the news is stale.
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 24 * 30
-# Replies claimed at once. Those sent but not yet marked sent when the process is killed go out
+# Replies in flight at once. Those sent but not yet marked sent when the process is killed go out
 # again after its restart, so a smaller batch sends fewer twice; Telegram takes ~30 a second.
 BATCH = 16
 KEEP = timedelta(days=2)
@@ -40,6 +40,7 @@ KEEP = timedelta(days=2)
 
 class Outbox(Worker):
     name = "outbox"
+    batch = BATCH
 
     def __init__(
         self,
@@ -99,8 +100,11 @@ class Outbox(Worker):
     def _has_work(self) -> bool:
         return bool(self._answers)
 
-    def _claim_rows(self, session: Any, now: datetime) -> list[Claimed]:
-        return outbox.claim(session, list(self._answers), self.owner, now, LEASE, BATCH)
+    def _claim_rows(self, session: Any, now: datetime, limit: int) -> list[Claimed]:
+        return outbox.claim(session, list(self._answers), self.owner, now, LEASE, limit)
+
+    def _group_of(self, item: Claimed) -> str:
+        return item.target
 
     def _prune(self, session: Any, now: datetime) -> None:
         outbox.prune(session, now - KEEP)

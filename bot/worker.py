@@ -26,6 +26,7 @@ PRUNE_EVERY = timedelta(hours=1)
 
 class Worker(ABC):
     name = "worker"
+    batch = 100  # rows in work at once: the loop claims more as earlier ones finish
 
     def __init__(
         self, db: Database, clock: Clock, owner: str, *, poll: float, retry: float = RECORD_RETRY
@@ -40,7 +41,8 @@ class Worker(ABC):
         self._pruned: datetime | None = None
         self._pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()  # rows worked as they were written
+        self._running: set[asyncio.Task[None]] = set()  # rows in work
+        self._full = False  # the last claim took all the room: claim again as work finishes
         self._behind: set[str] = set()  # groups with rows waiting behind one worked here
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -52,16 +54,18 @@ class Worker(ABC):
         """Started, with what a predecessor of the same name held taken back."""
         return self._task is not None
 
-    def _start(self, item: Any, group: str) -> None:
-        """Work `item`, claimed when it was written, now; then let the loop take the rows of
-        its group that waited behind it."""
+    def _start(self, item: Any, group: str, *, claimed: bool = False) -> None:
+        """Work `item` now, beside the rest; then let the loop take the rows of its group that
+        waited behind it, or more rows if it had no room for them. What the loop `claimed`
+        may have rows stored behind it anywhere: the loop looks again once it is done."""
 
         async def work() -> None:
             try:
                 await self._work(item)
             finally:
-                if group in self._behind:
+                if claimed or group in self._behind or self._full:
                     self._behind.discard(group)
+                    self._full = False
                     self.wake()
 
         task = asyncio.create_task(work(), name=f"{self.name} row {item.id}")
@@ -78,7 +82,11 @@ class Worker(ABC):
         """Whether anything is registered to work for."""
 
     @abstractmethod
-    def _claim_rows(self, session: Any, now: datetime) -> Sequence[Any]: ...
+    def _claim_rows(self, session: Any, now: datetime, limit: int) -> Sequence[Any]: ...
+
+    @abstractmethod
+    def _group_of(self, item: Any) -> str:
+        """The group (chat, target) whose rows are worked in order."""
 
     @abstractmethod
     def _prune(self, session: Any, now: datetime) -> None: ...
@@ -112,30 +120,38 @@ class Worker(ABC):
         await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _run(self) -> None:
+        # Rows are worked side by side and the loop claims more as soon as there is room, so
+        # one chat whose platform hangs holds up its own replies, not everyone's.
         while True:
             self._wake.clear()
-            try:
-                claimed = await asyncio.to_thread(self._claim)
-            except Exception as error:  # the database is away: what is stored waits for it
-                log.warning("%s: cannot claim (%s); again in %ss", self.name, error, RETRY_CLAIM)
-                await asyncio.sleep(RETRY_CLAIM)
-                continue
-            if not claimed:
-                # Not wait_for: on Python 3.11 it can swallow a cancellation that comes as the
-                # event is set (work finishing as the runtime stops), and the loop never ends.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll):
-                        await self._wake.wait()
-                continue
-            await asyncio.gather(*(self._work(item) for item in claimed))
+            room = self.batch - len(self._running)
+            if room > 0:
+                try:
+                    claimed = await asyncio.to_thread(self._claim, room)
+                except Exception as error:  # the database is away: what is stored waits
+                    log.warning(
+                        "%s: cannot claim (%s); again in %ss", self.name, error, RETRY_CLAIM
+                    )
+                    await asyncio.sleep(RETRY_CLAIM)
+                    continue
+                self._full = len(claimed) == room
+                for item in claimed:
+                    self._start(item, self._group_of(item), claimed=True)
+            else:
+                self._full = True
+            # Not wait_for: on Python 3.11 it can swallow a cancellation that comes as the
+            # event is set (work finishing as the runtime stops), and the loop never ends.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
 
-    def _claim(self) -> Sequence[Any]:
+    def _claim(self, limit: int) -> Sequence[Any]:
         with self.db.session() as session:
             now = self.clock.now()
             if self._pruned is None or now - self._pruned > PRUNE_EVERY:
                 self._prune(session, now)
                 self._pruned = now
-            return self._claim_rows(session, now)
+            return self._claim_rows(session, now, limit)
 
     def _write(self, change: Any, *args: Any) -> None:
         with self.db.session() as session:

@@ -162,9 +162,17 @@ def trend_figure(
         prop=font(),
         handlelength=2.6,
     )
-    if trend.target is not None:
+    if trend.target is not None and _may_touch(now, trend.target, top * 1.15):
         _clear_the_target_line(fig, total, trend.target)
     return fig
+
+
+def _may_touch(now: float, target: float, y_top: float) -> bool:
+    """Whether today's total, drawn above its point, can come near the target line. Below its
+    point the line never can; more than half the axis above it neither (the label and its
+    offset take ~55 pt of an axis 210–290 pt tall), and the laid-out check costs a whole draw
+    of the figure, a fifth of a digest's time."""
+    return now < target and (target - now) / y_top <= 0.5
 
 
 def _clear_the_target_line(fig: Figure, total: Annotation, target: float) -> None:

@@ -1,13 +1,19 @@
-"""Storage behind the adapters: the inbox of delivered updates, and chats that change id."""
+"""Storage behind the adapters: the inbox of delivered updates, the outbox of replies, and
+chats that change id."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import select
 
-from handlers.values import Ref
-from storage import inbox
+from bot import wire
+from bot.outbox import BATCH, Outbox
+from handlers.clock import FixedClock
+from handlers.values import Ref, Reply
+from storage import inbox, outbox
 from storage.db import Database
 from storage.models import Chat, Delivery, DigestSubscription
 from tests.conftest import NOW
@@ -92,3 +98,65 @@ def test_a_chat_moved_onto_one_already_seen_merges(campaign: Talk, db: Database)
         assert (old.team_id, old.campaign_id) == (None, None)
         subscription = session.exec(select(DigestSubscription)).one()
         assert subscription.chat_id == new.id
+
+
+def test_what_is_stored_next_in_its_chat_is_claimed_by_the_instance_that_stored_it(
+    db: Database,
+) -> None:
+    with db.session() as session:
+        inbox.store(session, SOURCE, [("1", "a", "{}")], NOW)  # waiting, for anyone
+    with db.session() as session:
+        items = [("2", "a", "{}"), ("3", "b", "{}"), ("4", "c", "x")]
+        stored, claimed = inbox.store_and_claim(session, SOURCE, items, NOW, "one", LEASE)
+        # b and c are handled at once by "one"; a's new one waits behind its first.
+        assert len(stored) == 3
+        assert [(c.key, c.chat, c.payload, c.attempts) for c in claimed] == [
+            ("3", "b", "{}", 1),
+            ("4", "c", "x", 1),
+        ]
+        # Stored again (a redelivery): nothing new, nothing claimed twice.
+        assert inbox.store_and_claim(session, SOURCE, items, NOW, "two", LEASE) == ([], [])
+    with db.session() as session:
+        assert [c.key for c in inbox.claim(session, [SOURCE], "two", NOW, LEASE)] == ["1"]
+
+
+def test_a_reply_written_next_for_its_target_is_claimed_by_its_writer(db: Database) -> None:
+    with db.session() as session:
+        first = outbox.add(session, "telegram", "telegram:5", "1", NOW, claim_for=("one", LEASE))
+        second = outbox.add(session, "telegram", "telegram:5", "2", NOW, claim_for=("one", LEASE))
+        other = outbox.add(session, "telegram", "telegram:6", "3", NOW, claim_for=("one", LEASE))
+        assert first is not None and first.payload == "1" and first.attempts == 1
+        assert second is None  # behind the first: the loop sends it once the first is sent
+        assert other is not None
+        assert outbox.claim(session, ["telegram"], "two", NOW, LEASE) == []
+        outbox.finish(session, first.id, "sent", NOW)
+        (taken,) = outbox.claim(session, ["telegram"], "two", NOW, LEASE)
+        assert taken.payload == "2"
+
+
+async def test_a_target_that_hangs_holds_up_its_own_replies_only(db: Database) -> None:
+    """The outbox's loop claims more as soon as it has room: one chat whose platform does not
+    answer keeps one of its places, and every other chat's replies go on."""
+    clock = FixedClock(NOW)
+    box = Outbox(db, clock, "one", poll=0.05)
+    hung, sent = asyncio.Event(), []
+
+    async def answer(target: Ref, reply: Reply, _hints: dict[str, Any]) -> None:
+        if target.id == "1":
+            await hung.wait()  # never set: this chat's platform hangs
+        sent.append((target.id, reply.text))
+
+    box.serve("telegram", answer)
+    with db.session() as session:
+        for n in range(1, 4 * BATCH):
+            target = Ref("telegram", "", str(1 if n < BATCH else n))
+            outbox.add(session, "telegram", target.key, wire.dumps(Reply(f"#{n}"), {}), NOW)
+    await box.start()
+    try:
+        for _ in range(400):
+            if len(sent) == 3 * BATCH:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await box.stop()
+    assert sorted(sent) == sorted((str(n), f"#{n}") for n in range(BATCH, 4 * BATCH))
