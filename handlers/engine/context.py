@@ -18,7 +18,7 @@ from handlers.language.i18n import Translator
 from handlers.values import Request
 from storage import queries
 from storage.limits import limit
-from storage.models import Account, AuditEvent, Campaign, Chat, Team
+from storage.models import Account, AuditEvent, Campaign, Chat, Membership, Team
 
 AUDIT_DETAIL = limit(AuditEvent, "detail") or 2000
 ROLE_RANK = {"reporter": 1, "leader": 2, "admin": 3}
@@ -47,6 +47,9 @@ class Ctx:
     chat: Chat
     args: Args = field(default_factory=Args)
     _campaign: Campaign | None = None
+    # The actor's memberships by campaign id, once read (the rows themselves, so a role the
+    # command changes reads changed).
+    _memberships: dict[int, Membership] | None = None
 
     # --- identity and roles -------------------------------------------------------------
     @property
@@ -62,7 +65,10 @@ class Ctx:
         if self.is_superadmin:
             return "admin"
         assert campaign.id is not None
-        membership = queries.membership(self.session, self.account_id, campaign.id)
+        known = self._memberships or {}
+        membership = known.get(campaign.id) or queries.membership(
+            self.session, self.account_id, campaign.id
+        )
         return membership.role if membership else None
 
     def role_name(self, role: str) -> str:
@@ -76,7 +82,9 @@ class Ctx:
     def visible_campaigns(self) -> list[Campaign]:
         if self.is_superadmin:
             return list(queries.all_campaigns(self.session))
-        return [c for _, c in queries.memberships(self.session, self.account_id)]
+        rows = queries.memberships(self.session, self.account_id)
+        self._memberships = {c.id: m for m, c in rows if c.id is not None}
+        return [c for _, c in rows]
 
     # --- the campaign a command acts on -------------------------------------------------
     def campaign(self) -> Campaign:
