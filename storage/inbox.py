@@ -71,6 +71,7 @@ def _insert(session: Session, rows: list[dict[str, object]]) -> list[tuple[int, 
     """(id, key) of the rows inserted, those whose key was not stored yet."""
     if not rows:
         return []
+    leases.lock_groups(session, ((str(r["source"]), str(r["chat"])) for r in rows))
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (

@@ -7,12 +7,12 @@ the row for another."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
@@ -65,6 +65,24 @@ def claim(
             select(model.id).where(col(model.id).in_(ids), model.lease_owner == owner)
         ).all()
     )
+
+
+def lock_groups(session: Session, groups: Iterable[Sequence[str]]) -> None:
+    """On PostgreSQL, hold each group's lock until the transaction ends, before writing a row
+    into it: a row written while another transaction's row of the same group is still
+    uncommitted would not see it, and both would be claimed as the group's next (two
+    instances storing one chat's messages at once). SQLite has one writer at a time."""
+    keys = sorted({"\x1f".join(group) for group in groups})
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection().execute(_LOCK_GROUPS, {"keys": keys})
+
+
+# In sorted order, so two transactions locking overlapping groups cannot deadlock.
+_LOCK_GROUPS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+    "FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS groups"
+)
 
 
 def claim_new(

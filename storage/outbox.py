@@ -34,6 +34,7 @@ def add(
 ) -> Claimed | None:
     """Write a message to send. With `claim_for` (owner, lease) it is claimed at once when it
     is next for its target (returned), for the writer to send as soon as this commits."""
+    leases.lock_groups(session, [(platform, target)])
     row = Outgoing(
         platform=platform, target=target, payload=payload, created_at=now, not_before=now
     )

@@ -4,10 +4,13 @@ chats that change id."""
 from __future__ import annotations
 
 import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+import pytest
+from sqlmodel import Session, select
 
 from bot import wire
 from bot.outbox import BATCH, Outbox
@@ -160,3 +163,30 @@ async def test_a_target_that_hangs_holds_up_its_own_replies_only(db: Database) -
     finally:
         await box.stop()
     assert sorted(sent) == sorted((str(n), f"#{n}") for n in range(BATCH, 4 * BATCH))
+
+
+def test_two_instances_storing_one_chat_at_once_claim_one_of_its_messages(db: Database) -> None:
+    """Two transactions store a message of the same chat at once (two instances behind a
+    balancer): the second waits for the first, sees its message, and leaves its own behind it,
+    so the chat is still handled one message at a time. (SQLite has one writer at a time.)"""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
+    first = db.engine.connect()
+    try:
+        with Session(first) as session:
+            _, mine = inbox.store_and_claim(session, SOURCE, [("1", "a", "{}")], NOW, "a", LEASE)
+            assert [c.key for c in mine] == ["1"]
+            session.flush()
+            with ThreadPoolExecutor(1) as pool:
+                other = pool.submit(store_in_own_session, db, [("2", "a", "{}"), ("3", "b", "{}")])
+                time.sleep(0.3)
+                assert not other.done()  # it waits for the first transaction's chat
+                session.commit()
+                assert [c.key for c in other.result(timeout=10)] == ["3"]
+    finally:
+        first.close()
+
+
+def store_in_own_session(db: Database, items: list[tuple[str, str, str]]) -> list[inbox.Claimed]:
+    with db.session() as session:
+        return inbox.store_and_claim(session, SOURCE, items, NOW, "b", LEASE)[1]
