@@ -41,7 +41,10 @@ class Worker(ABC):
         self._pruned: datetime | None = None
         self._pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()  # rows in work
+        self._running: set[asyncio.Task[None]] = set()  # rows in work, or waiting for a slot
+        # At most `batch` rows are worked at once, however they were claimed: a kill repeats
+        # at most that many replies (sent, not yet marked sent).
+        self._slots = asyncio.Semaphore(self.batch)
         self._full = False  # the last claim took all the room: claim again as work finishes
         self._behind: set[str] = set()  # groups with rows waiting behind one worked here
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -61,7 +64,8 @@ class Worker(ABC):
 
         async def work() -> None:
             try:
-                await self._work(item)
+                async with self._slots:
+                    await self._work(item)
             finally:
                 if claimed or group in self._behind or self._full:
                     self._behind.discard(group)
@@ -124,7 +128,7 @@ class Worker(ABC):
         # one chat whose platform hangs holds up its own replies, not everyone's.
         while True:
             self._wake.clear()
-            room = self.batch - len(self._running)
+            room = self.batch - len(self._running)  # rows waiting for a slot count too
             if room > 0:
                 try:
                     claimed = await asyncio.to_thread(self._claim, room)
