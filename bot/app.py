@@ -84,7 +84,6 @@ def build(
         poll=tuning.worker_poll,
         retry=tuning.record_retry,
         delays=tuning.reply_retry,
-        mark_done=inbox.done_in,
     )
     platforms = _adapters(config, engine, inbox, outbox, tuning) if adapters else ()
     routes = Senders({**{a.platform: a.sender for a in platforms}, **(senders or {})})

@@ -11,14 +11,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.engine.dispatch import Unavailable
 from storage import inbox
-from storage.db import Database, after_commit
+from storage.db import Database
 from storage.inbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -85,20 +84,6 @@ class Inbox(Worker):
                 session, source, items, self.clock.now(), self.owner, LEASE
             )
 
-    def done_in(self, session: Any, delivery_id: int) -> None:
-        """In a handler's transaction: the delivery is done. The next of its chat, if one waits,
-        is claimed in the same transaction and handled here as soon as it commits."""
-        if not self.working:
-            inbox.done(session, delivery_id, self.clock.now())
-            return
-        following = inbox.done_and_claim_next(
-            session, delivery_id, self.clock.now(), self.owner, LEASE
-        )
-        loop = self._loop
-        if following is not None and loop is not None:
-            start = partial(self._start, following, following.chat)
-            after_commit(session, lambda: loop.call_soon_threadsafe(start))
-
     async def release(self, delivery_id: int) -> None:
         """Not handled yet (the database failed us): any instance takes it again shortly."""
         await self._update(inbox.release, delivery_id, self.clock.now() + RETRY)
@@ -136,4 +121,4 @@ class Inbox(Worker):
             await self._update(inbox.done, item.id, self.clock.now(), repr(error))
             return
         if not marked:  # its command marked it in its own transaction otherwise
-            await self._update(self.done_in, item.id)
+            await self._update(inbox.done, item.id, self.clock.now(), None)

@@ -23,7 +23,6 @@ from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
-MarkDone = Callable[[Any, int], None]
 # Sends one reply to `target` with the adapter's hints (what it is an answer to, and how).
 Answer = Callable[[Ref, Reply, dict[str, Any]], Awaitable[None]]
 
@@ -52,14 +51,10 @@ class Outbox(Worker):
         poll: float = POLL,
         retry: float = 2.0,
         delays: Sequence[timedelta] = RETRY_DELAYS,
-        mark_done: MarkDone | None = None,
     ) -> None:
         super().__init__(db, clock, owner, poll=poll, retry=retry)
         self._answers: dict[str, Answer] = {}
         self.delays = tuple(delays)  # pauses before a failed reply's next attempts
-        # Marks a delivery done in the transaction of the command it carried (the inbox's
-        # `done_in`, which also takes the chat's next one).
-        self.mark_done = mark_done or (lambda session, id_: inbox.done(session, id_, clock.now()))
 
     def serve(self, platform: str, answer: Answer) -> None:
         self._answers[platform] = answer
@@ -87,7 +82,7 @@ class Outbox(Worker):
                 )
                 after_commit(session, lambda: self._written(target.key, claimed))
             if delivery is not None:
-                self.mark_done(session, delivery)
+                inbox.done(session, delivery, now)
 
         return write
 

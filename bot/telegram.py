@@ -53,6 +53,7 @@ from bot.tuning import DEFAULT_TUNING, Tuning
 from handlers.engine.dispatch import Engine, Then, Unavailable
 from handlers.language.args import command_line, form_args
 from handlers.values import Attachment, Ref, Reply, Request
+from storage import inbox as deliveries
 from storage import prompts
 from storage.inbox import Claimed
 
@@ -623,7 +624,7 @@ class TelegramAdapter:
             if current is None or current.token != form.token:
                 # The other press of a double tap, on another instance, sent it first: the
                 # command found its report recorded, and its confirmation is the one shown.
-                self.inbox.done_in(session, delivery)
+                deliveries.done(session, delivery, self.clock.now())
                 return
             if reply.is_error:  # shown in the form itself: the field asked again
                 again = form.ask_again(reply.error_field, reply.text)

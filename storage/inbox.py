@@ -11,9 +11,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from storage import leases
 from storage.models import Delivery
@@ -147,52 +147,6 @@ def done(session: Session, delivery_id: int, now: datetime, error: str | None = 
         .where(col(Delivery.id) == delivery_id, col(Delivery.done_at).is_(None))
         .values(done_at=now, error=error[:500] if error else None, lease_until=None)
     )
-
-
-def done_and_claim_next(
-    session: Session, delivery_id: int, now: datetime, owner: str, lease: timedelta
-) -> Claimed | None:
-    """Mark the delivery done and claim, for `owner`, the next of its chat if one waits (it is
-    now the chat's oldest open one): a chat's backlog is worked on without a claim of its own."""
-    marked = (
-        session.connection()
-        .execute(
-            update(Delivery)
-            .where(col(Delivery.id) == delivery_id, col(Delivery.done_at).is_(None))
-            .values(done_at=now, error=None, lease_until=None)
-            .returning(Delivery.source, Delivery.chat)
-        )
-        .first()
-    )
-    if marked is None:
-        return None
-    source, chat = marked
-    free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
-    following = (
-        select(Delivery.id)
-        .where(Delivery.source == source, Delivery.chat == chat, col(Delivery.done_at).is_(None))
-        .order_by(col(Delivery.id))
-        .limit(1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        following = following.with_for_update(skip_locked=True)
-    next_id = session.connection().execute(following).scalar()
-    if next_id is None:
-        return None
-    row = (
-        session.connection()
-        .execute(
-            update(Delivery)
-            .where(col(Delivery.id) == next_id, free)
-            .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1)
-            .returning(Delivery.key, Delivery.payload, Delivery.attempts)
-        )
-        .first()
-    )
-    if row is None:  # released for a retry later, or held: the loops take it then
-        return None
-    key, payload, attempts = row
-    return Claimed(next_id, source, key, chat, payload, attempts)
 
 
 def release(session: Session, delivery_id: int, retry_at: datetime) -> None:

@@ -190,15 +190,3 @@ def test_two_instances_storing_one_chat_at_once_claim_one_of_its_messages(db: Da
 def store_in_own_session(db: Database, items: list[tuple[str, str, str]]) -> list[inbox.Claimed]:
     with db.session() as session:
         return inbox.store_and_claim(session, SOURCE, items, NOW, "b", LEASE)[1]
-
-
-def test_a_delivery_done_hands_its_chat_s_next_to_the_same_instance(db: Database) -> None:
-    with db.session() as session:
-        items = [("1", "a", "{}"), ("2", "a", "x"), ("3", "a", "{}"), ("4", "b", "{}")]
-        _, claimed = inbox.store_and_claim(session, SOURCE, items, NOW, "one", LEASE)
-        assert [c.key for c in claimed] == ["1", "4"]
-        following = inbox.done_and_claim_next(session, claimed[0].id, NOW, "one", LEASE)
-        assert following is not None and (following.key, following.payload) == ("2", "x")
-        assert inbox.claim(session, [SOURCE], "two", NOW, LEASE) == []  # 2 is held, 3 behind it
-        assert inbox.done_and_claim_next(session, claimed[1].id, NOW, "one", LEASE) is None  # b
-        assert inbox.done_and_claim_next(session, claimed[1].id, NOW, "one", LEASE) is None  # again
