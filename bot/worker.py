@@ -41,6 +41,7 @@ class Worker(ABC):
         self._pruned: datetime | None = None
         self._pending: list[tuple[Any, tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._writing: list[asyncio.Future[None]] = []  # the states being written now
         self._running: set[asyncio.Task[None]] = set()  # rows in work, or waiting for a slot
         # At most `batch` rows are worked at once, however they were claimed: a kill repeats
         # at most that many replies (sent, not yet marked sent).
@@ -129,6 +130,12 @@ class Worker(ABC):
         while True:
             self._wake.clear()
             room = self.batch - len(self._running)  # rows waiting for a slot count too
+            # What finished here is recorded before claiming again: a row sent while the
+            # database was away must not be taken for one whose lease ran out unsent.
+            unwritten = [done for done in self._writing if not done.done()]
+            unwritten += [done for *_, done in self._pending]
+            if unwritten:
+                await asyncio.wait(unwritten)
             if room > 0:
                 try:
                     claimed = await asyncio.to_thread(self._claim, room)
@@ -174,6 +181,7 @@ class Worker(ABC):
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
+            self._writing = [done for *_, done in batch]
 
             def write(batch: list[Any] = batch) -> None:
                 with self.db.session() as session:
