@@ -16,13 +16,29 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
 
+from bot.config import AdminsConfig, Config, TelegramConfig
 from storage.db import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.faults import Tally, tally
 
 ADMIN = 1001
 Obj = dict[str, Any]
+
+
+def telegram_config(fake: FakeTelegram) -> Config:
+    """`tiendo` against the fake Bot API, with ADMIN its superadmin, on a free port."""
+    config = Config(
+        admins=AdminsConfig(superadmins=[f"telegram:{ADMIN}"]),
+        telegram=TelegramConfig(
+            token=SecretStr(fake.token),
+            username=fake.username,
+            api_base_url=fake.base_url.removesuffix("/bot"),
+        ),
+    )
+    config.server.port = 0
+    return config
 
 
 def environment(fake: FakeTelegram, database: str, **extra: str) -> dict[str, str]:

@@ -12,34 +12,21 @@ from typing import Any
 
 import aiohttp
 import pytest
-from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bot.app import build
 from bot.cli import cli
-from bot.config import AdminsConfig, Config, TelegramConfig
+from bot.config import Config
 from bot.runtime import Runtime
 from bot.tuning import Tuning
 from handlers.clock import SystemClock
 from storage.db import Database
 from tests.fakes.telegram_api import FakeTelegram
 from tests.faults import Outage, tally
+from tests.scenarios import telegram_config
 
 ADMIN = 1001
 FAST = Tuning(retry_backoff=0.01, poll_timeout=1, worker_poll=0.1, record_retry=0.2)
-
-
-def telegram_config(fake: FakeTelegram) -> Config:
-    config = Config(
-        admins=AdminsConfig(superadmins=[f"telegram:{ADMIN}"]),
-        telegram=TelegramConfig(
-            token=SecretStr(fake.token),
-            username=fake.username,
-            api_base_url=fake.base_url.removesuffix("/bot"),
-        ),
-    )
-    config.server.port = 0
-    return config
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import event
 from sqlmodel import col, func, select
 
 from bot.app import build
-from bot.config import AdminsConfig, Config, TelegramConfig
+from bot.config import Config
 from bot.delivery import RECORD_TRIES
 from bot.runtime import Runtime
 from bot.tuning import Tuning
@@ -31,7 +30,7 @@ from storage.db import Database
 from storage.models import Delivery, Report
 from tests.fakes.telegram_api import FakeTelegram
 from tests.faults import APOLOGIES, tally
-from tests.scenarios import ADMIN, join_reporters, replies
+from tests.scenarios import join_reporters, replies, telegram_config
 
 FAST = Tuning(retry_backoff=0.01, poll_timeout=1, worker_poll=0.1, record_retry=0.2)
 BUSY = 0.2  # seconds: tiendo gives up on the lock this fast; the other process holds it longer
@@ -102,19 +101,6 @@ class Ahead:
 
     def skip(self, delta: timedelta) -> None:
         self.offset += delta
-
-
-def telegram_config(fake: FakeTelegram) -> Config:
-    config = Config(
-        admins=AdminsConfig(superadmins=[f"telegram:{ADMIN}"]),
-        telegram=TelegramConfig(
-            token=SecretStr(fake.token),
-            username=fake.username,
-            api_base_url=fake.base_url.removesuffix("/bot"),
-        ),
-    )
-    config.server.port = 0
-    return config
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from bot.app import App, build
-from bot.config import AdminsConfig, Config, SlackConfig, TelegramConfig
+from bot.config import AdminsConfig, Config, SlackConfig
 from bot.runtime import Runtime
 from bot.tuning import Tuning
 from handlers.clock import Clock, FixedClock, SystemClock
@@ -31,6 +31,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.faults import APOLOGIES, CONFIRMED, tally
 from tests.scenarios import ADMIN as TELEGRAM_ADMIN
 from tests.scenarios import join_reporters as join_telegram
+from tests.scenarios import telegram_config
 from tests.test_digest import at
 from tests.test_slack_run import ADMIN as SLACK_ADMIN
 from tests.test_slack_run import SECRET, Slack
@@ -65,19 +66,6 @@ def slack_config(fake: FakeSlack) -> Config:
             bot_token=SecretStr(BOT_TOKEN),
             signing_secret=SecretStr(SECRET),
             api_base_url=fake.api_url,
-        ),
-    )
-    config.server.port = 0
-    return config
-
-
-def telegram_config(fake: FakeTelegram) -> Config:
-    config = Config(
-        admins=AdminsConfig(superadmins=[f"telegram:{TELEGRAM_ADMIN}"]),
-        telegram=TelegramConfig(
-            token=SecretStr(fake.token),
-            username=fake.username,
-            api_base_url=fake.base_url.removesuffix("/bot"),
         ),
     )
     config.server.port = 0
