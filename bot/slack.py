@@ -182,6 +182,7 @@ class SlackAdapter:
     ) -> None:
         assert config.bot_token is not None
         self.timeout = tuning.platform_timeout
+        self.rate_limit_retries = tuning.rate_limit_retries
         self.config = config
         self.engine = engine
         self.inbox = inbox
@@ -194,7 +195,9 @@ class SlackAdapter:
             timeout=self.timeout,  # type: ignore[arg-type]  # aiohttp takes float seconds
         )
         # Rate-limited calls (HTTP 429) wait for Slack's Retry-After, then go again.
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        client.retry_handlers.append(
+            AsyncRateLimitErrorRetryHandler(max_retry_count=tuning.rate_limit_retries)
+        )
         self.client = client
         self.sender = SlackSender(client)
         self.bolt = AsyncApp(
@@ -376,7 +379,7 @@ class SlackAdapter:
             timeout=self.timeout,  # type: ignore[arg-type]  # aiohttp takes float seconds
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=self.rate_limit_retries),
             ],
         )
         personal = reply.is_error or hints.get("personal", False)

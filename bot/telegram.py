@@ -141,7 +141,10 @@ class TelegramAdapter:
             # The configured rate overall (Telegram's 30/s by default), 20/min per group; a 429
             # waits `retry_after` and goes again.
             .rate_limiter(
-                AIORateLimiter(overall_max_rate=config.max_messages_per_second, max_retries=5)
+                AIORateLimiter(
+                    overall_max_rate=config.max_messages_per_second,
+                    max_retries=tuning.rate_limit_retries,
+                )
             )
             .get_updates_read_timeout(tuning.poll_timeout + 10)
             # A send that hangs fails after this and is tried again (PTB: 5 s, 20 s for media).
@@ -152,7 +155,9 @@ class TelegramAdapter:
             .build()
         )
         self.bot = self.application.bot
-        self.sender = TelegramSender(self.bot, self._moved, backoff=tuning.retry_backoff)
+        self.sender = TelegramSender(
+            self.bot, self._moved, retries=tuning.send_retries, backoff=tuning.retry_backoff
+        )
         self.form_keep = timedelta(seconds=tuning.form_timeout)
         self.form_sweep = tuning.form_sweep
         self._tasks: list[asyncio.Task[None]] = []

@@ -12,6 +12,9 @@ class Tuning:
     form_timeout: float = 600  # seconds an unanswered guided form stays open
     form_sweep: float = 10.0  # seconds between looks for forms that timed out (Telegram)
     retry_backoff: float = 0.5  # seconds before the first retry of a failed platform call
+    send_retries: int = 4  # retries of a failed Telegram call within one attempt of a send
+    # Times a call answered 429 waits out Retry-After and goes again (PTB's limiter, slack-sdk).
+    rate_limit_retries: int = 5
     poll_timeout: int = 30  # seconds a long poll waits for news
     # Seconds between an idle inbox's or outbox's looks for work another instance stored.
     worker_poll: float = 1.0
