@@ -331,7 +331,11 @@ class Outgoing(SQLModel, table=True):
     sent once across instances (claimed with a lease, marked sent), and repeated at most for
     the one message in flight when an instance dies."""
 
-    __table_args__ = (Index("ix_outgoing_open", "sent_at", "platform", "not_before", "id"),)
+    __table_args__ = (
+        Index("ix_outgoing_open", "sent_at", "platform", "not_before", "id"),
+        # The "no earlier unsent message to this target" check (storage/leases.py).
+        Index("ix_outgoing_target", "sent_at", "platform", "target", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
