@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.app import build
 from bot.config import Config, DatabaseConfig, TelegramConfig
-from bot.runtime import Runtime
+from bot.runtime import Runtime, settle_heap
 from bot.tuning import Tuning
 from storage.db import Database
 from storage.models import Account, Campaign, Membership, Metric, Team, TeamMember
@@ -117,6 +117,7 @@ async def started_tiendo(fake: FakeTelegram, db: Database, rate: int) -> Runtime
     )
     runtime = Runtime(app)
     await runtime.start()
+    settle_heap()  # as `tiendo run` does once it has started
     return runtime
 
 
