@@ -137,13 +137,18 @@ def by_source_message(session: Session, source_message_id: str) -> Report | None
 
 
 def values_of(session: Session, report_id: int) -> Sequence[tuple[Metric, float]]:
-    rows = session.exec(
+    rows = session.exec(_values_of(), params={"report": report_id}).all()
+    return [(metric, value) for metric, value in rows]
+
+
+@cache
+def _values_of():  # type: ignore[no-untyped-def]  # built once: every confirmation reads it
+    return (
         select(Metric, ReportValue.value)
         .join(ReportValue, col(ReportValue.metric_id) == Metric.id)
-        .where(ReportValue.report_id == report_id)
+        .where(ReportValue.report_id == bindparam("report"))
         .order_by(Metric.position, Metric.id)
-    ).all()
-    return [(metric, value) for metric, value in rows]
+    )
 
 
 def record(
@@ -249,15 +254,20 @@ def recent_by(
 def recent_values(session: Session, team_id: int, metric_id: int, limit: int = 30) -> list[float]:
     """The team's values of a metric in its latest `limit` active reports, newest first: what
     the team usually reports, to question a value far outside it."""
-    rows = session.exec(
+    params = {"team": team_id, "metric": metric_id, "limit": limit}
+    return list(session.exec(_recent_values(), params=params).all())
+
+
+@cache
+def _recent_values():  # type: ignore[no-untyped-def]  # built once: every report reads it
+    return (
         select(ReportValue.value)
         .join(Report, col(Report.id) == ReportValue.report_id)
         .where(
-            Report.team_id == team_id,
-            ReportValue.metric_id == metric_id,
+            Report.team_id == bindparam("team"),
+            ReportValue.metric_id == bindparam("metric"),
             Report.status == "active",
         )
         .order_by(col(Report.report_date).desc(), col(Report.id).desc())
-        .limit(limit)
-    ).all()
-    return list(rows)
+        .limit(bindparam("limit"))
+    )
