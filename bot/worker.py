@@ -43,6 +43,10 @@ class Worker(ABC):
         self._flusher: asyncio.Task[None] | None = None
         self._writing: list[asyncio.Future[None]] = []  # the states being written now
         self._running: set[asyncio.Task[None]] = set()  # rows in work, or waiting for a slot
+        # Their ids: a row whose lease ran out while it was still in work here (the database
+        # was away longer than the lease) is claimed again by the loop, and must not be
+        # worked a second time beside the first.
+        self._in_work: set[int] = set()
         # At most `batch` rows are worked at once, however they were claimed: a kill repeats
         # at most that many replies (sent, not yet marked sent).
         self._slots = asyncio.Semaphore(self.batch)
@@ -62,12 +66,16 @@ class Worker(ABC):
         """Work `item` now, beside the rest; then let the loop take the rows of its group that
         waited behind it, or more rows if it had no room for them. What the loop `claimed`
         may have rows stored behind it anywhere: the loop looks again once it is done."""
+        if item.id in self._in_work:
+            return  # claimed again while in work here: its lease is only longer now
+        self._in_work.add(item.id)
 
         async def work() -> None:
             try:
                 async with self._slots:
                     await self._work(item)
             finally:
+                self._in_work.discard(item.id)
                 if claimed or group in self._behind or self._full:
                     self._behind.discard(group)
                     self._full = False

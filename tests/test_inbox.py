@@ -165,6 +165,39 @@ async def test_a_target_that_hangs_holds_up_its_own_replies_only(db: Database) -
     assert sorted(sent) == sorted((str(n), f"#{n}") for n in range(BATCH, 4 * BATCH))
 
 
+async def test_a_reply_still_in_work_when_its_lease_runs_out_is_not_sent_twice(
+    db: Database,
+) -> None:
+    """A send that outlasts its lease (the platform hung, the database was away) is claimed
+    again by the loop, which must not send it a second time beside the first."""
+    clock = FixedClock(NOW)
+    box = Outbox(db, clock, "one", poll=0.02)
+    release, sent = asyncio.Event(), []
+
+    async def answer(target: Ref, reply: Reply, _hints: dict[str, Any]) -> None:
+        sent.append(reply.text)
+        await release.wait()  # the platform takes its time to answer
+
+    box.serve("telegram", answer)
+    with db.session() as session:
+        outbox.add(session, "telegram", "telegram:1", wire.dumps(Reply("#1"), {}), NOW)
+    await box.start()
+    try:
+        for _ in range(200):
+            if sent:
+                break
+            await asyncio.sleep(0.01)
+        clock.current = NOW + timedelta(minutes=10)  # every lease has run out
+        await asyncio.sleep(0.2)  # the loop looks again several times meanwhile
+        release.set()
+        await asyncio.sleep(0.2)
+    finally:
+        await box.stop()
+    assert sent == ["#1"]
+    with db.session() as session:
+        assert outbox.claim(session, ["telegram"], "two", clock.now(), LEASE) == []  # sent
+
+
 def test_two_instances_storing_one_chat_at_once_claim_one_of_its_messages(db: Database) -> None:
     """Two transactions store a message of the same chat at once (two instances behind a
     balancer): the second waits for the first, sees its message, and leaves its own behind it,
