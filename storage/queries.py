@@ -317,6 +317,8 @@ def move_chat(session: Session, old_ref: Identity, new_ref: Identity) -> None:
     if old is None:
         return
     new = chat_by_ref(session, new_ref)
+    if new is old:  # the other notice of the same upgrade moved it since the first look-up
+        return
     if new is None:
         old.key, old.is_group = new_ref.key, True
         session.add(old)

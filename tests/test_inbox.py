@@ -16,7 +16,7 @@ from bot import wire
 from bot.outbox import BATCH, Outbox
 from handlers.clock import FixedClock
 from handlers.values import Ref, Reply
-from storage import inbox, outbox
+from storage import inbox, outbox, queries
 from storage.db import Database
 from storage.models import Chat, Delivery, DigestSubscription
 from tests.conftest import NOW
@@ -101,6 +101,36 @@ def test_a_chat_moved_onto_one_already_seen_merges(campaign: Talk, db: Database)
         assert (old.team_id, old.campaign_id) == (None, None)
         subscription = session.exec(select(DigestSubscription)).one()
         assert subscription.chat_id == new.id
+
+
+def test_both_notices_of_a_group_upgrade_at_once_keep_its_team_and_digest(
+    campaign: Talk, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram tells of an upgrade twice, in the old group and in the new supergroup, and the
+    two are handled side by side. One move commits between the other's two look-ups: the
+    other then finds the new key on the very row it holds, and must not take it for a second
+    chat to merge into (that cleared the team binding and switched the digest off)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
+    campaign.ok("root", "/campaign use road", chat="#g")
+    campaign.ok("root", "/team bind t1", chat="#g")
+    campaign.ok("root", "/digest here", chat="#g")
+    old, new = Ref("shell", "", "#g"), Ref("shell", "", "#sg")
+    looked_up = queries.chat_by_ref
+
+    def the_other_moves_meanwhile(session: Session, ref: Ref) -> Chat | None:
+        if ref == new:  # between this move's two look-ups
+            monkeypatch.setattr(queries, "chat_by_ref", looked_up)
+            campaign.engine.move_chat(old, new)
+        return looked_up(session, ref)
+
+    monkeypatch.setattr(queries, "chat_by_ref", the_other_moves_meanwhile)
+    campaign.engine.move_chat(old, new)
+    with db.session() as session:
+        (chat,) = session.exec(select(Chat).where(Chat.key == "shell:#sg")).all()
+        assert chat.team_id is not None and chat.campaign_id is not None
+        subscription = session.exec(select(DigestSubscription)).one()
+        assert subscription.chat_id == chat.id and subscription.enabled
 
 
 def test_what_is_stored_next_in_its_chat_is_claimed_by_the_instance_that_stored_it(
