@@ -27,14 +27,16 @@ ADMIN = 1001
 Obj = dict[str, Any]
 
 
-def telegram_config(fake: FakeTelegram) -> Config:
-    """`tiendo` against the fake Bot API, with ADMIN its superadmin, on a free port."""
+def telegram_config(fake: FakeTelegram, **options: Any) -> Config:
+    """`tiendo` against the fake Bot API, with ADMIN its superadmin, on a free port;
+    `options` go to its `[telegram]` section."""
     config = Config(
         admins=AdminsConfig(superadmins=[f"telegram:{ADMIN}"]),
         telegram=TelegramConfig(
             token=SecretStr(fake.token),
             username=fake.username,
             api_base_url=fake.base_url.removesuffix("/bot"),
+            **options,
         ),
     )
     config.server.port = 0

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from bot.app import build
-from bot.config import AdminsConfig, Config, TelegramConfig
 from bot.runtime import Runtime
 from bot.tuning import Tuning
 from handlers.clock import Clock, FixedClock, SystemClock
@@ -25,6 +24,7 @@ from storage.db import Database
 from storage.models import Delivery, Invite, Metric, Report, ReportValue
 from tests.fakes.telegram_api import FakeTelegram, SentMessage, button
 from tests.faults import tally
+from tests.scenarios import telegram_config
 
 pytestmark = pytest.mark.postgres
 ADMIN, SECRET = 1001, "hook-secret_1"
@@ -49,18 +49,12 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 async def instance(
     fake: FakeTelegram, db: Database, name: str, clock: Clock | None = None
 ) -> Runtime:
-    config = Config(
-        admins=AdminsConfig(superadmins=[f"telegram:{ADMIN}"]),
-        telegram=TelegramConfig(
-            token=SecretStr(fake.token),
-            username=fake.username,
-            api_base_url=fake.base_url.removesuffix("/bot"),
-            mode="webhook",
-            webhook_url="https://bot.example.org/telegram/hook",
-            webhook_secret=SecretStr(SECRET),
-        ),
+    config = telegram_config(
+        fake,
+        mode="webhook",
+        webhook_url="https://bot.example.org/telegram/hook",
+        webhook_secret=SecretStr(SECRET),
     )
-    config.server.port = 0
     config.server.instance = name
     clock = clock or SystemClock()
     runtime = Runtime(build(config, clock=clock, db=db, adapters=True, tuning=FAST))

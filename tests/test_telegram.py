@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from telegram import Message
 
 from bot.app import build
-from bot.config import AdminsConfig, Config, TelegramConfig
+from bot.config import Config
 from bot.delivery import ChatUnavailable
 from bot.runtime import Runtime
 from bot.telegram import TelegramAdapter, command_text
@@ -35,6 +35,7 @@ from storage.models import (
     Team,
 )
 from tests.fakes.telegram_api import FakeTelegram, SentMessage, button, labels
+from tests.scenarios import telegram_config
 
 Obj = dict[str, Any]
 ADMIN_ID, REPORTER_ID = 1001, 2002
@@ -108,20 +109,6 @@ class Bot:
     def reports(self) -> list[Report]:
         with self.db.session() as session:
             return list(session.exec(select(Report).order_by(col(Report.id))).all())
-
-
-def telegram_config(fake: FakeTelegram, **options: Any) -> Config:
-    config = Config(
-        admins=AdminsConfig(superadmins=[f"telegram:{ADMIN_ID}"]),
-        telegram=TelegramConfig(
-            token=SecretStr(fake.token),
-            username=fake.username,
-            api_base_url=fake.base_url.removesuffix("/bot"),
-            **options,
-        ),
-    )
-    config.server.port = 0
-    return config
 
 
 async def started(config: Config, db: Database, clock: FixedClock, **options: Any) -> Runtime:
