@@ -34,6 +34,20 @@ def _ingest(kinds: list[str], quick: bool) -> list[Figure]:
         async with ingest.TimedTelegram() as fake:
             people = ingest.reporters(fake, sizes.reporters)
             bare, bare_p99 = await ingest.floor(fake, people, sizes)
+            one_by_one, in_flight = await ingest.durable_minimum(fake, people, sizes)
+            for name, rate in (("one at a time", one_by_one), ("16 in flight", in_flight)):
+                figures.append(
+                    Figure(
+                        f"for scale: the smallest durable bot (raw sqlite3, 3 commits a report), "
+                        f"{name}, burst of {sizes.burst:,}",
+                        rate,
+                        "/s",
+                        bare,
+                        "bare PTB bot, same fake",
+                        "—",
+                        None,
+                    )
+                )
             for kind in kinds:
                 with common.scratch_database(kind) as url:
                     db = Database(url)

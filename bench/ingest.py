@@ -3,16 +3,26 @@
 tiendo is built by `bot.app.build(config, adapters=True)` and started by `bot.runtime.Runtime`
 as `tiendo run` does, against the project's spec-checked fake Bot API on 127.0.0.1. Each report
 is parsed, authorized, committed and answered. The floor is a bare python-telegram-bot bot on the
-same fake in the same run: it answers every command with one message and stores nothing."""
+same fake in the same run: it answers every command with one message and stores nothing.
+
+For scale, the smallest bot that stores before it answers runs on the same fake too: plain
+python-telegram-bot and raw sqlite3, three commits a message (the update stored; a report, its
+reply and the update done; the reply sent), each in a thread as tiendo's are, one message at a
+time (the floor's way) and with 16 in flight (as a bot must against a real API, where a send
+takes ~100 ms)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import statistics
+import tempfile
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -145,6 +155,81 @@ async def started_bare_bot(fake: FakeTelegram) -> Any:
     return application
 
 
+DURABLE_TABLES = """
+create table delivery (id integer primary key, key text unique, payload text, done integer);
+create table report (id integer primary key, account text, value real);
+create table outgoing (id integer primary key, target text, payload text, sent integer);
+"""
+
+
+class DurableMinimum:
+    """What storing before answering costs at the least: no ORM, no leases, no engine."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("pragma journal_mode=wal")
+        self.db.execute("pragma synchronous=normal")
+        self.db.executescript(DURABLE_TABLES)
+        self.lock = threading.Lock()  # one writer, as SQLite has
+
+    def _commit(self, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
+        with self.lock:
+            self.db.execute("begin immediate")
+            row = 0
+            for sql, params in statements:
+                row = self.db.execute(sql, params).lastrowid or row
+            self.db.execute("commit")
+            return row
+
+    async def answer(self, update: Any, _context: Any) -> None:
+        message = update.message
+        stored = await asyncio.to_thread(
+            self._commit,
+            [
+                (
+                    "insert into delivery (key, payload) values (?, ?)",
+                    (update.update_id, message.text),
+                )
+            ],
+        )
+        reply = "✅ " + (message.text or "")
+        value = float(message.text.split()[1])
+        sql = "update delivery set done = 1 where id = ?"
+        outgoing = await asyncio.to_thread(
+            self._commit,
+            [
+                (
+                    "insert into report (account, value) values (?, ?)",
+                    (message.from_user.id, value),
+                ),
+                ("insert into outgoing (target, payload) values (?, ?)", (message.chat.id, reply)),
+                (sql, (stored,)),
+            ],
+        )
+        await message.reply_text(reply)
+        sent = "update outgoing set sent = 1 where id = ?"
+        await asyncio.to_thread(self._commit, [(sent, (outgoing,))])
+
+
+async def started_durable_bot(fake: FakeTelegram, path: Path, in_flight: int) -> Any:
+    from telegram.ext import Application, MessageHandler, filters
+
+    application = (
+        Application.builder()
+        .token(fake.token)
+        .base_url(fake.base_url)
+        .base_file_url(fake.base_file_url)
+        .concurrent_updates(in_flight if in_flight > 1 else False)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.COMMAND, DurableMinimum(path).answer))
+    await application.initialize()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    await application.start()
+    return application
+
+
 async def stop_bare_bot(application: Any) -> None:
     await application.updater.stop()
     await application.stop()
@@ -221,6 +306,20 @@ async def floor(fake: TimedTelegram, people: Reporters, sizes: Sizes) -> tuple[f
     finally:
         await stop_bare_bot(application)
     return rate, p99
+
+
+async def durable_minimum(fake: TimedTelegram, people: Reporters, sizes: Sizes) -> list[float]:
+    """Answers per second in a burst of the smallest durable bot, one at a time and 16 in
+    flight."""
+    rates = []
+    for in_flight in (1, 16):
+        with tempfile.TemporaryDirectory() as scratch:
+            application = await started_durable_bot(fake, Path(scratch) / "min.db", in_flight)
+            try:
+                rates.append(await burst(fake, people, sizes.burst, timeout=120))
+            finally:
+                await stop_bare_bot(application)
+    return rates
 
 
 async def tiendo(
