@@ -126,6 +126,7 @@ def main() -> None:
     quick = args.quick
     repeat = 3 if quick else 5
     started = time.perf_counter()
+    speed_before = common.machine_speed()
     figures: list[Figure] = []
     for name in chosen:
         print(f"… {name}", file=sys.stderr, flush=True)
@@ -146,9 +147,11 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
+    speed = f"{speed_before:.3f} s before, {common.machine_speed():.3f} s after"
     print(
         f"commit {commit or '?'} · {'quick' if quick else 'full'} · {', '.join(kinds)} · "
-        f"{time.perf_counter() - started:.0f} s\n"
+        f"{time.perf_counter() - started:.0f} s · the machine's speed (bench.common."
+        f"machine_speed): {speed}\n"
     )
     print(table(figures))
 

@@ -40,6 +40,20 @@ class Figure:
         return self.value / self.floor if self.floor else None
 
 
+def _loop() -> int:
+    total = 0
+    for i in range(2_000_000):
+        total += i
+    return total
+
+
+def machine_speed() -> float:
+    """Median seconds of a fixed pure-Python loop. These machines are shared and their speed
+    drifts from one session to the next (the bare bot's burst: 845–926/s in one, 486–594/s in
+    another): absolute figures of two runs compare only beside this."""
+    return median_time(_loop, repeat=9)
+
+
 def median_time(fn: Callable[[], object], *, repeat: int, budget: float = 60.0) -> float:
     """Median seconds of `fn()` over `repeat` runs, fewer if `budget` seconds run out."""
     timings: list[float] = []

@@ -211,7 +211,7 @@ class DurableMinimum:
         await asyncio.to_thread(self._commit, [(sent, (outgoing,))])
 
 
-async def started_durable_bot(fake: FakeTelegram, path: Path, in_flight: int) -> Any:
+async def started_durable_bot(fake: FakeTelegram, bot: DurableMinimum, in_flight: int) -> Any:
     from telegram.ext import Application, MessageHandler, filters
 
     application = (
@@ -222,7 +222,7 @@ async def started_durable_bot(fake: FakeTelegram, path: Path, in_flight: int) ->
         .concurrent_updates(in_flight if in_flight > 1 else False)
         .build()
     )
-    application.add_handler(MessageHandler(filters.COMMAND, DurableMinimum(path).answer))
+    application.add_handler(MessageHandler(filters.COMMAND, bot.answer))
     await application.initialize()
     assert application.updater is not None
     await application.updater.start_polling(poll_interval=0, timeout=1)
@@ -314,11 +314,13 @@ async def durable_minimum(fake: TimedTelegram, people: Reporters, sizes: Sizes) 
     rates = []
     for in_flight in (1, 16):
         with tempfile.TemporaryDirectory() as scratch:
-            application = await started_durable_bot(fake, Path(scratch) / "min.db", in_flight)
+            bot = DurableMinimum(Path(scratch) / "min.db")
+            application = await started_durable_bot(fake, bot, in_flight)
             try:
                 rates.append(await burst(fake, people, sizes.burst, timeout=120))
             finally:
                 await stop_bare_bot(application)
+                bot.db.close()
     return rates
 
 

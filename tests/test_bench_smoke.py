@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bench import digest_scale, seed, startup
+from bench import digest_scale, ingest, seed, startup
 from bench.__main__ import table
 from bench.common import Figure
 from bench.fanout import _max_in_window
@@ -48,3 +48,24 @@ def test_the_table_and_the_window_count() -> None:
     assert _max_in_window([0.0, 0.1, 0.5, 1.2, 1.3, 1.35], 1.0) == 4  # 0.5 … 1.35
     printed = table([Figure("x", 2.0, "s", 1.0, "floor", "≤ 3 s", True)])
     assert "| x | 2 s | 1 s (floor) | 2.00 | ≤ 3 s | yes |" in printed
+
+
+async def test_the_smallest_durable_bot_stores_what_it_answers(tmp_path: Path) -> None:
+    """The floor it stands for is only honest if it does the work: every report stored, its
+    reply stored and marked sent, its delivery marked done, every confirmation at the fake."""
+    async with ingest.TimedTelegram() as fake:
+        people = ingest.reporters(fake, 3)
+        bot = ingest.DurableMinimum(tmp_path / "min.db")
+        application = await ingest.started_durable_bot(fake, bot, in_flight=4)
+        try:
+            await ingest.burst(fake, people, 12, timeout=30)
+        finally:
+            await ingest.stop_bare_bot(application)
+        assert fake.answered() == 12
+    count = "select count(*) from {} where {}"
+    assert bot.db.execute(count.format("delivery", "done = 1")).fetchone() == (12,)
+    assert bot.db.execute(count.format("outgoing", "sent = 1")).fetchone() == (12,)
+    assert bot.db.execute("select sum(value) from report").fetchone() == (
+        sum(n % 9 + 1 for n in range(12)),
+    )
+    bot.db.close()
