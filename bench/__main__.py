@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ def _ingest(kinds: list[str], quick: bool) -> list[Figure]:
         figures: list[Figure] = []
         async with ingest.TimedTelegram() as fake:
             people = ingest.reporters(fake, sizes.reporters)
-            bare, bare_p99 = await ingest.floor(fake, people, sizes)
+            bare, bare_cpu, bare_p99 = await ingest.floor(fake, people, sizes)
             one_by_one, in_flight = await ingest.durable_minimum(fake, people, sizes)
             for name, rate in (("one at a time", one_by_one), ("16 in flight", in_flight)):
                 figures.append(
@@ -54,6 +55,7 @@ def _ingest(kinds: list[str], quick: bool) -> list[Figure]:
                     db.upgrade()
                     ingest.seed_reporters(db, sizes.reporters)
                     got = await ingest.tiendo(fake, people, db, sizes)
+                    command = ingest.command_cpu(db, sizes.reporters)
                     db.dispose()
                 who = f"{sizes.burst:,} from {sizes.reporters} reporters"
                 figures += [
@@ -66,6 +68,17 @@ def _ingest(kinds: list[str], quick: bool) -> list[Figure]:
                         "bare PTB bot, same fake",
                         "≥ 0.6× floor",
                         got["burst"] >= 0.6 * bare,
+                    ),
+                    Figure(
+                        f"CPU a report needs at the least at 0.6 × the floor's rate, {kind}: "
+                        f"its command alone ({command * 1000:.2f} ms) + the bare bot's cycle "
+                        f"with the fake ({bare_cpu * 1000:.2f} ms)",
+                        (command + bare_cpu) * 0.6 * bare,
+                        "cores",
+                        float(os.cpu_count() or 1),
+                        "the machine's cores",
+                        "—",
+                        None,
                     ),
                     Figure(
                         f"confirmations/s at the default 30/s, burst of {sizes.default_burst}, "

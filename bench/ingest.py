@@ -297,15 +297,42 @@ class Sizes:
     paced: int = 400  # 20 s at 20 a second
 
 
-async def floor(fake: TimedTelegram, people: Reporters, sizes: Sizes) -> tuple[float, float]:
-    """The bare bot: answers per second in a burst, p99 latency when paced."""
+async def floor(fake: TimedTelegram, people: Reporters, sizes: Sizes) -> tuple[float, float, float]:
+    """The bare bot: answers per second in a burst, the CPU seconds each took (the bot's and
+    the fake's, which shares the process), and p99 latency when paced."""
     application = await started_bare_bot(fake)
     try:
+        cpu = time.process_time()
         rate = await burst(fake, people, sizes.burst, timeout=120)
+        cpu = (time.process_time() - cpu) / sizes.burst
         p99 = await paced(fake, people, sizes.paced_rate, sizes.paced, timeout=120)
     finally:
         await stop_bare_bot(application)
-    return rate, p99
+    return rate, cpu, p99
+
+
+def command_cpu(db: Database, reporters: int, count: int = 500) -> float:
+    """CPU seconds of one `/report` alone: the engine run back to back in this thread, its reply
+    written in its transaction as a delivery's is, nothing else in the process running."""
+    from handlers.values import Ref, Request
+
+    app = build(Config(database=DatabaseConfig(url=db.url)), db=db, migrate=False)
+
+    def report(n: int) -> None:
+        i = n % reporters
+        user = Ref("telegram", "", str(FIRST_REPORTER + i))
+        request = Request(
+            user, user, "report", f"{n % 9 + 1} hộ", f"Tổ viên {i}", message_id=f"cpu:{n}"
+        )
+        reply = app.engine.handle(request, app.outbox.then(user, {}))
+        assert reply.text.startswith("✅"), reply.text
+
+    for n in range(reporters):  # every chat seen, caches and statements warm, as in a running bot
+        report(n)
+    started = time.process_time()
+    for n in range(reporters, reporters + count):
+        report(n)
+    return (time.process_time() - started) / count
 
 
 async def durable_minimum(fake: TimedTelegram, people: Reporters, sizes: Sizes) -> list[float]:
