@@ -123,7 +123,7 @@ async def started_tiendo(fake: FakeTelegram, db: Database, rate: int) -> Runtime
         tiendo_config(fake, db.url, rate),
         db=db,
         adapters=True,
-        tuning=Tuning(poll_timeout=1, worker_poll=0.05),
+        tuning=Tuning(poll_timeout=1),  # the workers poll as `tiendo run` does
     )
     runtime = Runtime(app)
     await runtime.start()
