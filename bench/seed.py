@@ -160,7 +160,7 @@ def _chunks(rows: Iterable[Any]) -> Iterator[list[Any]]:
 
 def bulk_load(db: Database, seeded: Seeded, rows: Iterable[Row]) -> int:
     """Reports, their values and the running totals in bulk; returns how many reports."""
-    day_totals: defaultdict[tuple[int, date], float] = defaultdict(float)
+    day_totals: defaultdict[tuple[int, date, int], float] = defaultdict(float)
     team_totals: defaultdict[tuple[int, int], float] = defaultdict(float)
     team_days: defaultdict[tuple[int, date], int] = defaultdict(int)
     last: dict[int, date] = {}
@@ -192,7 +192,7 @@ def bulk_load(db: Database, seeded: Seeded, rows: Iterable[Row]) -> int:
                 )
                 for metric_id, value in values.items():
                     value_rows.append((next_id, metric_id, value))
-                    day_totals[(metric_id, day)] += value
+                    day_totals[(metric_id, day, reports.shard_of(team_id))] += value
                     team_totals[(team_id, metric_id)] += value
                 team_days[(team_id, day)] += 1
                 last[team_id] = max(last.get(team_id, day), day)
@@ -205,8 +205,8 @@ def bulk_load(db: Database, seeded: Seeded, rows: Iterable[Row]) -> int:
             db,
             cursor,
             "campaign_day_total",
-            ("metric_id", "day", "campaign_id", "total"),
-            [(m, d, c, t) for (m, d), t in day_totals.items()],
+            ("metric_id", "day", "shard", "campaign_id", "total"),
+            [(m, d, shard, c, t) for (m, d, shard), t in day_totals.items()],
         )
         _write(
             db,
@@ -299,8 +299,8 @@ def record_all(db: Database, seeded: Seeded, rows: Iterable[Row]) -> int:
 def running_state(db: Database, campaign_id: int) -> dict[str, list[tuple[Any, ...]]]:
     """Every running table of the campaign, as sorted rows."""
     queries = {
-        "campaign_day_total": "SELECT metric_id, day, total FROM campaign_day_total"
-        " WHERE campaign_id = :c",
+        "campaign_day_total": "SELECT metric_id, day, SUM(total) FROM campaign_day_total"
+        " WHERE campaign_id = :c GROUP BY metric_id, day",
         "team_total": "SELECT t.team_id, t.metric_id, t.total FROM team_total t"
         " JOIN team ON team.id = t.team_id WHERE team.campaign_id = :c",
         "team_day": "SELECT team_id, day, reports FROM team_day WHERE campaign_id = :c",

@@ -158,11 +158,14 @@ class ReportValue(SQLModel, table=True):
 
 class CampaignDayTotal(SQLModel, table=True):
     """Running total of active report values per metric and local report date, kept in the
-    same transaction as each report, so progress never scans the report table."""
+    same transaction as each report, so progress never scans the report table. A day's total
+    is split over a few rows by team (`shard`, see storage/reports.py), read as their sum: one
+    row would make every report of a campaign wait for the one before it to commit."""
 
     __tablename__ = "campaign_day_total"
     metric_id: int = Field(foreign_key="metric.id", primary_key=True)
     day: date = Field(primary_key=True)
+    shard: int = Field(default=0, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     total: float = 0.0
 

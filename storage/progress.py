@@ -39,11 +39,11 @@ def _campaign_totals() -> Any:  # built once: every report's confirmation reads 
 
 def day_totals(session: Session, campaign_id: int, day: date) -> dict[int, float]:
     rows = session.exec(
-        select(CampaignDayTotal.metric_id, CampaignDayTotal.total).where(
-            CampaignDayTotal.campaign_id == campaign_id, CampaignDayTotal.day == day
-        )
+        select(CampaignDayTotal.metric_id, func.sum(CampaignDayTotal.total))
+        .where(CampaignDayTotal.campaign_id == campaign_id, CampaignDayTotal.day == day)
+        .group_by(CampaignDayTotal.metric_id)
     ).all()
-    return dict(rows)
+    return {metric_id: total or 0.0 for metric_id, total in rows}
 
 
 def team_totals(session: Session, team_ids: Iterable[int]) -> dict[tuple[int, int], float]:
@@ -119,13 +119,15 @@ def unit_targets(session: Session, campaign_id: int, metric_id: int) -> dict[int
 
 def daily_series(session: Session, metric_id: int, first: date, last: date) -> dict[date, float]:
     rows = session.exec(
-        select(CampaignDayTotal.day, CampaignDayTotal.total).where(
+        select(CampaignDayTotal.day, func.sum(CampaignDayTotal.total))
+        .where(
             CampaignDayTotal.metric_id == metric_id,
             CampaignDayTotal.day >= first,
             CampaignDayTotal.day <= last,
         )
+        .group_by(CampaignDayTotal.day)
     ).all()
-    return dict(rows)
+    return {day: total or 0.0 for day, total in rows}
 
 
 def last_report_days(session: Session, campaign_id: int) -> dict[int, date | None]:

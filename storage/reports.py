@@ -21,6 +21,16 @@ from storage.models import (
     TeamTotal,
 )
 
+# A campaign's daily total per metric is kept in this many rows, a team's reports always in the
+# same one. On PostgreSQL an upsert holds its row's lock until the report's transaction ends,
+# ~20 statements later: with one row per day, a campaign's reports (all of a city's, in the
+# evening) queued on it — 64 ms per report in a burst, most of its time.
+SHARDS = 16
+
+
+def shard_of(team_id: int) -> int:
+    return team_id % SHARDS
+
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
@@ -74,6 +84,7 @@ def _move_totals(session: Session, report: Report, values: Mapping[int, float], 
             {
                 "metric_id": metric_id,  # type: ignore[arg-type]
                 "day": report.report_date,
+                "shard": shard_of(report.team_id),
             },
             "total",
             sign * value,

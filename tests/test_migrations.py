@@ -87,3 +87,51 @@ def test_0005_fills_each_teams_last_report_day_from_the_running_totals(tmp_path:
         rows = connection.execute(text("SELECT team_id, day FROM team_last_report")).all()
     assert [tuple(row) for row in rows] == [(1, "2025-01-03")]
     db.dispose()
+
+
+def test_0011_keeps_every_daily_total_and_its_downgrade_adds_the_shards_up(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    config = db.alembic_config()
+    from alembic import command
+
+    def totals() -> list[tuple[object, ...]]:
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT metric_id, day, SUM(total) FROM campaign_day_total"
+                    " GROUP BY metric_id, day ORDER BY metric_id, day"
+                )
+            ).all()
+        return [tuple(row) for row in rows]
+
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0010")
+        for statement in (
+            "INSERT INTO campaign (id, code, name, start_date, timezone, rest_weekdays, rest_dates,"
+            " backdate_days, status, created_at) VALUES (1, 'c', 'C', '2025-01-01',"
+            " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')",
+            "INSERT INTO metric (id, campaign_id, key, label_vi, label_en, unit, aliases,"
+            " position, active, decimals) VALUES"
+            " (1, 1, 'households', 'Hộ', 'Households', 'household', '[]', 0, 1, 0)",
+            "INSERT INTO campaign_day_total (metric_id, day, campaign_id, total) VALUES"
+            " (1, '2025-01-02', 1, 12), (1, '2025-01-03', 1, 7.5)",
+        ):
+            connection.execute(text(statement))
+    db.upgrade()
+    assert totals() == [(1, "2025-01-02", 12.0), (1, "2025-01-03", 7.5)]
+    with db.engine.begin() as connection:
+        shards = connection.execute(text("SELECT DISTINCT shard FROM campaign_day_total")).all()
+        assert [tuple(row) for row in shards] == [(0,)]
+        # Another team's reports of the same day, in their own row.
+        connection.execute(
+            text(
+                "INSERT INTO campaign_day_total (metric_id, day, shard, campaign_id, total)"
+                " VALUES (1, '2025-01-02', 5, 1, 3)"
+            )
+        )
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    assert totals() == [(1, "2025-01-02", 15.0), (1, "2025-01-03", 7.5)]
+    db.dispose()
