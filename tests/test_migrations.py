@@ -12,6 +12,13 @@ from sqlmodel import SQLModel
 
 from storage.db import Database
 
+# Campaign 1, as the oldest schema takes it: the data-migration tests start from it.
+CAMPAIGN_1 = (
+    "INSERT INTO campaign (id, code, name, start_date, timezone, rest_weekdays, rest_dates,"
+    " backdate_days, status, created_at) VALUES (1, 'c', 'C', '2025-01-01',"
+    " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')"
+)
+
 
 def test_migrations_match_the_models(db: Database, tmp_path: Path) -> None:
     # A fresh database of the same kind, built only by the migrations.
@@ -71,9 +78,7 @@ def test_0005_fills_each_teams_last_report_day_from_the_running_totals(tmp_path:
         config.attributes["connection"] = connection
         command.upgrade(config, "0003")
         for statement in (
-            "INSERT INTO campaign (id, code, name, start_date, timezone, rest_weekdays, rest_dates,"
-            " backdate_days, status, created_at) VALUES (1, 'c', 'C', '2025-01-01',"
-            " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')",
+            CAMPAIGN_1,
             "INSERT INTO team (id, campaign_id, code, name) VALUES (1, 1, 't1', 'T1'),"
             " (2, 1, 't2', 'T2'), (3, 1, 't3', 'T3')",
             # t1's latest day with a report is 3 Jan; t2's only report was retracted.
@@ -108,9 +113,7 @@ def test_0011_keeps_every_daily_total_and_its_downgrade_adds_the_shards_up(tmp_p
         config.attributes["connection"] = connection
         command.upgrade(config, "0010")
         for statement in (
-            "INSERT INTO campaign (id, code, name, start_date, timezone, rest_weekdays, rest_dates,"
-            " backdate_days, status, created_at) VALUES (1, 'c', 'C', '2025-01-01',"
-            " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')",
+            CAMPAIGN_1,
             "INSERT INTO metric (id, campaign_id, key, label_vi, label_en, unit, aliases,"
             " position, active, decimals) VALUES"
             " (1, 1, 'households', 'Hộ', 'Households', 'household', '[]', 0, 1, 0)",
