@@ -47,21 +47,28 @@ def test_migrations_match_the_models(db: Database, tmp_path: Path) -> None:
         db.create_all()
 
 
-def test_an_existing_database_upgrades_in_place(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    config = db.alembic_config()
+def at_revision(path: Path, revision: str, *statements: str) -> Database:
+    """A SQLite database migrated only up to `revision`, with `statements` run on it."""
     from alembic import command
 
+    db = Database(f"sqlite:///{path}")
+    config = db.alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.execute(
-            text(
-                "INSERT INTO campaign (code, name, start_date, timezone, rest_weekdays, rest_dates,"
-                " backdate_days, status, created_at) VALUES ('old', 'Cũ', '2025-01-01',"
-                " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')"
-            )
-        )
+        command.upgrade(config, revision)
+        for statement in statements:
+            connection.execute(text(statement))
+    return db
+
+
+def test_an_existing_database_upgrades_in_place(tmp_path: Path) -> None:
+    db = at_revision(
+        tmp_path / "old.db",
+        "0001",
+        "INSERT INTO campaign (code, name, start_date, timezone, rest_weekdays, rest_dates,"
+        " backdate_days, status, created_at) VALUES ('old', 'Cũ', '2025-01-01',"
+        " 'Asia/Ho_Chi_Minh', '[]', '[]', 7, 'active', '2025-01-01 00:00:00')",
+    )
     db.upgrade()
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM campaign")).scalar() == "Cũ"
@@ -70,23 +77,17 @@ def test_an_existing_database_upgrades_in_place(tmp_path: Path) -> None:
 
 
 def test_0005_fills_each_teams_last_report_day_from_the_running_totals(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    config = db.alembic_config()
-    from alembic import command
-
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
-        for statement in (
-            CAMPAIGN_1,
-            "INSERT INTO team (id, campaign_id, code, name) VALUES (1, 1, 't1', 'T1'),"
-            " (2, 1, 't2', 'T2'), (3, 1, 't3', 'T3')",
-            # t1's latest day with a report is 3 Jan; t2's only report was retracted.
-            "INSERT INTO team_day (team_id, day, campaign_id, reports) VALUES"
-            " (1, '2025-01-02', 1, 1), (1, '2025-01-03', 1, 2), (1, '2025-01-04', 1, 0),"
-            " (2, '2025-01-02', 1, 0)",
-        ):
-            connection.execute(text(statement))
+    db = at_revision(
+        tmp_path / "old.db",
+        "0003",
+        CAMPAIGN_1,
+        "INSERT INTO team (id, campaign_id, code, name) VALUES (1, 1, 't1', 'T1'),"
+        " (2, 1, 't2', 'T2'), (3, 1, 't3', 'T3')",
+        # t1's latest day with a report is 3 Jan; t2's only report was retracted.
+        "INSERT INTO team_day (team_id, day, campaign_id, reports) VALUES"
+        " (1, '2025-01-02', 1, 1), (1, '2025-01-03', 1, 2), (1, '2025-01-04', 1, 0),"
+        " (2, '2025-01-02', 1, 0)",
+    )
     db.upgrade()
     with db.engine.connect() as connection:
         rows = connection.execute(text("SELECT team_id, day FROM team_last_report")).all()
@@ -95,8 +96,6 @@ def test_0005_fills_each_teams_last_report_day_from_the_running_totals(tmp_path:
 
 
 def test_0011_keeps_every_daily_total_and_its_downgrade_adds_the_shards_up(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    config = db.alembic_config()
     from alembic import command
 
     def totals() -> list[tuple[object, ...]]:
@@ -109,18 +108,16 @@ def test_0011_keeps_every_daily_total_and_its_downgrade_adds_the_shards_up(tmp_p
             ).all()
         return [tuple(row) for row in rows]
 
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0010")
-        for statement in (
-            CAMPAIGN_1,
-            "INSERT INTO metric (id, campaign_id, key, label_vi, label_en, unit, aliases,"
-            " position, active, decimals) VALUES"
-            " (1, 1, 'households', 'Hộ', 'Households', 'household', '[]', 0, 1, 0)",
-            "INSERT INTO campaign_day_total (metric_id, day, campaign_id, total) VALUES"
-            " (1, '2025-01-02', 1, 12), (1, '2025-01-03', 1, 7.5)",
-        ):
-            connection.execute(text(statement))
+    db = at_revision(
+        tmp_path / "old.db",
+        "0010",
+        CAMPAIGN_1,
+        "INSERT INTO metric (id, campaign_id, key, label_vi, label_en, unit, aliases,"
+        " position, active, decimals) VALUES"
+        " (1, 1, 'households', 'Hộ', 'Households', 'household', '[]', 0, 1, 0)",
+        "INSERT INTO campaign_day_total (metric_id, day, campaign_id, total) VALUES"
+        " (1, '2025-01-02', 1, 12), (1, '2025-01-03', 1, 7.5)",
+    )
     db.upgrade()
     assert totals() == [(1, "2025-01-02", 12.0), (1, "2025-01-03", 7.5)]
     with db.engine.begin() as connection:
@@ -133,6 +130,7 @@ def test_0011_keeps_every_daily_total_and_its_downgrade_adds_the_shards_up(tmp_p
                 " VALUES (1, '2025-01-02', 5, 1, 3)"
             )
         )
+    config = db.alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0010")
