@@ -160,6 +160,11 @@ create table delivery (id integer primary key, key text unique, payload text, do
 create table report (id integer primary key, account text, value real);
 create table outgoing (id integer primary key, target text, payload text, sent integer);
 """
+STORE = "insert into delivery (key, payload) values (?, ?)"
+RECORD = "insert into report (account, value) values (?, ?)"
+WRITE_REPLY = "insert into outgoing (target, payload) values (?, ?)"
+DONE = "update delivery set done = 1 where id = ?"
+SENT = "update outgoing set sent = 1 where id = ?"
 
 
 class DurableMinimum:
@@ -183,32 +188,19 @@ class DurableMinimum:
 
     async def answer(self, update: Any, _context: Any) -> None:
         message = update.message
-        stored = await asyncio.to_thread(
-            self._commit,
-            [
-                (
-                    "insert into delivery (key, payload) values (?, ?)",
-                    (update.update_id, message.text),
-                )
-            ],
-        )
+        stored = await asyncio.to_thread(self._commit, [(STORE, (update.update_id, message.text))])
         reply = "✅ " + (message.text or "")
         value = float(message.text.split()[1])
-        sql = "update delivery set done = 1 where id = ?"
         outgoing = await asyncio.to_thread(
             self._commit,
             [
-                (
-                    "insert into report (account, value) values (?, ?)",
-                    (message.from_user.id, value),
-                ),
-                ("insert into outgoing (target, payload) values (?, ?)", (message.chat.id, reply)),
-                (sql, (stored,)),
+                (RECORD, (message.from_user.id, value)),
+                (WRITE_REPLY, (message.chat.id, reply)),
+                (DONE, (stored,)),
             ],
         )
         await message.reply_text(reply)
-        sent = "update outgoing set sent = 1 where id = ?"
-        await asyncio.to_thread(self._commit, [(sent, (outgoing,))])
+        await asyncio.to_thread(self._commit, [(SENT, (outgoing,))])
 
 
 async def started_durable_bot(fake: FakeTelegram, bot: DurableMinimum, in_flight: int) -> Any:

@@ -88,16 +88,6 @@ def _insert_statement(dialect: str) -> Any:
     return insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.key)
 
 
-@cache
-def _done_statement() -> Any:
-    table = Delivery.__table__  # type: ignore[attr-defined]
-    return (
-        update(table)
-        .where(table.c.id == bindparam("p_id"), table.c.done_at.is_(None))
-        .values(done_at=bindparam("p_now"), error=bindparam("p_error"), lease_until=None)
-    )
-
-
 def store_and_claim(
     session: Session,
     source: str,
@@ -163,6 +153,16 @@ def done(session: Session, delivery_id: int, now: datetime, error: str | None = 
     session.connection().execute(
         _done_statement(),
         {"p_id": delivery_id, "p_now": now, "p_error": error[:500] if error else None},
+    )
+
+
+@cache
+def _done_statement() -> Any:
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("p_id"), table.c.done_at.is_(None))
+        .values(done_at=bindparam("p_now"), error=bindparam("p_error"), lease_until=None)
     )
 
 

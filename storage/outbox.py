@@ -71,9 +71,7 @@ def _add_statement() -> Any:
             payload=bindparam("payload"),
             created_at=bindparam("now"),
             not_before=bindparam("now"),
-            attempts=0,
-            status="pending",
-        )
+        )  # attempts and status: the columns' defaults
         .returning(table.c.id)
     )
 
