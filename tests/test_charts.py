@@ -4,17 +4,22 @@ pattern, Vietnamese that renders, and nothing that breaks on empty or odd data."
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from PIL import Image
 
 from charts import (
     MetricBar,
@@ -29,6 +34,7 @@ from charts import (
     trend_chart,
     trend_figure,
 )
+from charts.style import GRID, MUTED, OKABE_ITO, TRACK
 
 PNG = b"\x89PNG"
 VIETNAMESE = "Hộ đã vận động — Xã Bình Sơn, Ấp Phước Hòa"
@@ -404,3 +410,30 @@ def test_no_pyplot() -> None:
     for source in (Path(__file__).parent.parent / "charts").glob("*.py"):
         imports = re.findall(r"^\s*(?:from|import) .*$", source.read_text("utf-8"), re.M)
         assert not [line for line in imports if "pyplot" in line], source
+
+
+def _decoded(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGB"), dtype=int)
+
+
+def test_every_style_colour_comes_out_of_the_png_exactly() -> None:
+    colours = ["#FFFFFF", *OKABE_ITO.values(), TRACK, GRID, MUTED]
+    fig = Figure(figsize=(len(colours), 1), dpi=50)
+    for n, colour in enumerate(colours):
+        fig.add_artist(Rectangle((n / len(colours), 0), 1 / len(colours), 1, color=colour))
+    pixels = _decoded(render(fig))
+    centres = [pixels[25, 50 * n + 25] for n in range(len(colours))]
+    assert [f"#{r:02X}{g:02X}{b:02X}" for r, g, b in centres] == [c.upper() for c in colours]
+
+
+def test_a_chart_png_is_what_was_drawn_within_a_few_levels() -> None:
+    # The fixed palette must not shift what a reader sees: compare the decoded PNG with the
+    # canvas it came from, channel by channel (0–255).
+    for fig in all_figures(VIETNAMESE):
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        drawn = np.asarray(canvas.buffer_rgba(), dtype=int)[..., :3]
+        error = np.abs(_decoded(render(fig)) - drawn).max(axis=2)
+        assert error.mean() < 0.5
+        assert np.percentile(error, 99.9) <= 11  # edges; where two colours meet, a few more
