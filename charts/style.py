@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Final
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.layout_engine import LayoutEngine
 from matplotlib.textpath import text_to_path
 
 if TYPE_CHECKING:
@@ -85,6 +84,15 @@ def text_width(text: str, prop: FontProperties) -> float:
     return float(width)
 
 
+@lru_cache(maxsize=1024)
+def text_height(text: str, prop: FontProperties) -> float:
+    """Height in points of one line as matplotlib lays it out: never less than "lp"'s."""
+    heights = (
+        text_to_path.get_text_width_height_descent(t, prop, ismath=False)[1] for t in (text, "lp")
+    )
+    return float(max(heights))
+
+
 def truncate(text: str, width: float, prop: FontProperties) -> str:
     """The longest prefix that fits in `width` points, marked with "…"."""
     if text_width(text, prop) <= width:
@@ -111,8 +119,14 @@ def wrap(text: str, width: float, prop: FontProperties) -> list[str]:
     return lines or [""]
 
 
-def new_figure(height_in: float, *, layout: LayoutEngine | None = None) -> Figure:
-    return Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, layout=layout, facecolor="white")
+def new_figure(height_in: float) -> Figure:
+    """On an Agg canvas from the start: a chart can measure its laid-out parts with the
+    renderer that will draw it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def title_lines(title: str) -> list[str]:
@@ -218,7 +232,7 @@ def render(fig: Figure) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    canvas = FigureCanvasAgg(fig)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     width, height = canvas.get_width_height()
     rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Final
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
@@ -22,21 +23,28 @@ from charts.style import (
     MUTED,
     OKABE_ITO,
     TEXT_SIZE,
-    TITLE_SIZE,
     WIDTH_PT,
+    add_title,
     clean,
     font,
     literal,
     message_figure,
     new_figure,
     render,
+    text_height,
     text_width,
-    title_lines,
+    title_height,
 )
 
 HEIGHT_IN: Final = 6.6
 AXES_WIDTH_PT: Final = 320.0  # about what the value tick labels leave of the width
 TICK_SPACE_PT: Final = 16.0  # clear space between two date labels
+PAD_PT: Final = MARGIN_PT / 2  # between the outermost text and the edge
+TICK_PT: Final = 4.0  # tick length
+Y_PAD_PT: Final = 4.0  # between a tick and its label
+X_PAD_PT: Final = 8.0
+LEGEND_GAP_PT: Final = 14.0  # between the date labels and the legend
+TITLE_PAD_PT: Final = 6.0  # between the axes' own title and the axes
 TOTAL_OFFSET_PT: Final = 8.0  # today's total from its point
 CLEARANCE_PT: Final = 3.0  # between a label and a line: the line's width and a little air
 # Styles differ in dash pattern as well as colour, so the lines stay apart in greyscale and for
@@ -72,18 +80,17 @@ def trend_figure(
     end = max([today, *(x for x, _ in projection), *([] if deadline is None else [deadline])])
     top = max([1.0, *trend.cumulative, *(v for _, v in projection), trend.target or 0.0])
 
-    # Constrained layout fits the tick labels, whose width depends on `fmt`, and the legend.
-    pad = MARGIN_PT / 2 / 72
-    fig = new_figure(HEIGHT_IN, layout=ConstrainedLayoutEngine(w_pad=pad, h_pad=pad))
-    fig.suptitle(
-        literal("\n".join(title_lines(title))),
-        x=MARGIN_PT / WIDTH_PT,
-        ha="left",
-        fontproperties=font(TITLE_SIZE, bold=True),
-    )
-    ax = fig.add_subplot()
-    if trend.label and clean(trend.label) not in clean(title):
-        ax.set_title(literal(clean(trend.label)), loc="left", fontproperties=font(HEADING_SIZE))
+    fig = new_figure(HEIGHT_IN)
+    add_title(fig, title)
+    ax = fig.add_axes((0, 0, 1, 1))  # placed by `_place` once its labels are known
+    heading = bool(trend.label) and clean(trend.label) not in clean(title)
+    if heading:
+        ax.set_title(
+            literal(clean(trend.label)),
+            loc="left",
+            fontproperties=font(HEADING_SIZE),
+            pad=TITLE_PAD_PT,
+        )
 
     handles: list[Line2D] = []
     labels: list[str] = []
@@ -138,33 +145,82 @@ def trend_figure(
     air = max(end - start, 2) * 0.04
     lo, hi = (start - 1, start + 1) if end == start else (start - air, end + air)
     ax.set_xlim(lo, hi)
-    ax.set_ylim(0, top * 1.15)
+    y_top = top * 1.15
+    ax.set_ylim(0, y_top)
     # Dates that mean something rather than evenly spaced ones, the more important first: the
     # start, the deadline, today, and the end of the projection.
     candidates = (start, *([] if deadline is None else [deadline]), today, end)
     ticks = _date_ticks(candidates, AXES_WIDTH_PT / (hi - lo), date_fmt, full_date_fmt)
     ax.xaxis.set_major_locator(FixedLocator(sorted(ticks)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: literal(ticks.get(round(x), ""))))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    # The values MaxNLocator would give the axis, fixed here so they can be measured.
+    values = [
+        v for v in MaxNLocator(nbins=4, integer=True).tick_values(0, y_top) if 0 <= v <= y_top
+    ]
+    ax.yaxis.set_major_locator(FixedLocator(values))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: literal(clean(fmt(y)))))
-    ax.tick_params(labelsize=TEXT_SIZE, labelfontfamily=FONT_FAMILY, length=4)
-    ax.tick_params(axis="x", pad=8)
+    ax.tick_params(labelsize=TEXT_SIZE, labelfontfamily=FONT_FAMILY, length=TICK_PT)
+    ax.tick_params(axis="x", pad=X_PAD_PT)
+    ax.tick_params(axis="y", pad=Y_PAD_PT)
     ax.grid(axis="y", color=GRID, linewidth=1)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
 
-    fig.legend(
+    legend = fig.legend(
         handles,
         labels,
-        loc="outside lower center",
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0),
         ncols=2,
         frameon=False,
         prop=font(),
         handlelength=2.6,
     )
-    if trend.target is not None and _may_touch(now, trend.target, top * 1.15):
+    top_pt = title_height(title)
+    if heading:
+        top_pt += text_height(clean(trend.label), font(HEADING_SIZE)) + TITLE_PAD_PT
+    _place(
+        ax,
+        legend,
+        top_pt,
+        [clean(fmt(v)) for v in values],
+        [((x - lo) / (hi - lo), label) for x, label in ticks.items()],
+    )
+    if trend.target is not None and _may_touch(now, trend.target, y_top):
         _clear_the_target_line(fig, total, trend.target)
     return fig
+
+
+def _place(
+    ax: Axes,
+    legend: Legend,
+    top_pt: float,
+    values: Sequence[str],
+    dates: Sequence[tuple[float, str]],
+) -> None:
+    """Place the axes so every label fits, as a layout engine would, but from the labels' own
+    sizes instead of laying the figure out (constrained layout cost a twelfth of a digest).
+    `dates` are the date labels by their place along the axis (0 to 1)."""
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure)
+    width, height = WIDTH_PT, fig.get_figheight() * 72
+    prop = font()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend_pt = legend.get_window_extent(renderer).y1 * 72 / fig.dpi
+    date_pt = max([text_height(label, prop) for _, label in dates], default=0.0)
+    bottom = legend_pt + LEGEND_GAP_PT + date_pt + X_PAD_PT + TICK_PT
+    left = PAD_PT + max(text_width(v, prop) for v in values) + TICK_PT + Y_PAD_PT
+    right = width - PAD_PT
+    for _ in range(2):  # a date label's room depends on both ends; twice settles it
+        for at, label in dates:
+            half = text_width(label, prop) / 2
+            if at > 0:  # its right end within the right edge
+                right = min(right, left + (width - PAD_PT - half - left) / at)
+            if at < 1:  # its left end within the left edge
+                left = max(left, (PAD_PT + half - at * right) / (1 - at))
+    ax.set_position(
+        (left / width, bottom / height, (right - left) / width, (height - top_pt - bottom) / height)
+    )
 
 
 def _may_touch(now: float, target: float, y_top: float) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -283,6 +284,67 @@ def test_the_time_axis_gives_the_year_where_it_crosses_one() -> None:
 def test_within_one_year_the_time_axis_leaves_the_year_to_the_title() -> None:
     assert date_ticks(trend()) == ["ngày 01/03", "ngày 30/04"]
     assert date_ticks(trend(1, deadline=None, projection=False)) == ["ngày 01/03"]
+
+
+def compact_money(value: float) -> str:
+    """As the digest writes money: the longest labels a value axis gets."""
+    for size, word in ((1e9, "tỷ"), (1e6, "triệu"), (1e3, "nghìn")):
+        if value >= size:
+            return f"{value / size:,.1f}".replace(".", ",") + f" {word} ₫"
+    return f"{value:.0f} ₫"
+
+
+@pytest.mark.parametrize(
+    ("data", "title"),
+    [
+        (trend(), "Xu hướng"),
+        (trend(1, deadline=None, projection=False), "Xu hướng"),
+        (trend(300, per_day=4e6, target=2e9), f"{VIETNAMESE}: tiền ủng hộ luỹ kế đến 31/12/2025"),
+        (
+            Trend(
+                "Tiền ủng hộ (ngoài tiêu đề)",
+                [date(2025, 10, 1) + timedelta(days=n) for n in range(120)],
+                [12_345.6 * (n + 1) for n in range(120)],
+                1e7,
+                date(2026, 6, 30),
+                [(date(2026, 1, 28), 1.48e6), (date(2026, 6, 30), 3.3e6)],
+                compact_money,
+            ),
+            "T",
+        ),
+    ],
+)
+def test_trend_text_stays_inside_the_figure_and_apart(data: Trend, title: str) -> None:
+    fig = trend_figure(data, title=title, legend=LEGEND, date_fmt=tick, full_date_fmt=full_tick)
+    fig.draw_without_rendering()
+    ax = axes(fig)
+    (legend,) = fig.legends
+
+    def drawn(axis: Axis, index: int) -> list[Text]:  # matplotlib skips ticks outside the view
+        low, high = sorted(axis.get_view_interval())
+        return [
+            label
+            for label in axis.get_ticklabels()
+            if label.get_text() and low <= label.get_position()[index] <= high
+        ]
+
+    ticks = [*drawn(ax.xaxis, 0), *drawn(ax.yaxis, 1)]
+    page = fig.bbox.padded(1)
+    for text in [*ticks, *fig.texts, ax.title, *ax.texts, *legend.get_texts()]:
+        if text.get_text():
+            box = text.get_window_extent()
+            assert page.x0 <= box.x0 and box.x1 <= page.x1, text
+            assert page.y0 <= box.y0 and box.y1 <= page.y1, text
+    boxes = [
+        *(t.get_window_extent() for t in (*fig.texts, ax.title, *ticks) if t.get_text()),
+        legend.get_window_extent(),
+    ]
+    for n, one in enumerate(boxes):
+        for other in boxes[n + 1 :]:
+            assert not one.overlaps(other), (one, other)
+    for label in drawn(ax.xaxis, 0):
+        assert legend.get_window_extent().y1 < label.get_window_extent().y0
+        assert label.get_window_extent().y1 < ax.get_window_extent().y0
 
 
 def test_trend_without_history_says_so() -> None:
