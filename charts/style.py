@@ -226,9 +226,9 @@ def render(fig: Figure) -> bytes:
     octree) a sixth of a digest's, which decides how fast the digests fan out. Every chart is
     a few flat colours of this module on white with their anti-aliased edges, so one fixed
     palette of those colours and their blends with white serves them all: mapping to it takes
-    a millisecond, the flat colours come out exact and their edges within 11/255 (the octree:
-    every colour within 15/255, white 254), and the file is a third of an RGB one's size,
-    which helps on a poor connection."""
+    a millisecond, the flat colours come out exact, edges on white within 11/255 (a few pixels
+    where two colours meet, more; the octree: within 15/255, white as 254), and the file is a
+    third of an RGB one's size, which helps on a poor connection."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
