@@ -12,21 +12,30 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, text, update
+from sqlalchemy import ColumnElement, bindparam, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 
 def _head_of_group(model: Any, open_column: str, group: Sequence[str]) -> ColumnElement[bool]:
-    """No earlier open row of the same group: the row is next in its chat."""
+    """The row is its group's oldest open one: next in its chat. Written as a comparison with
+    the group's first open id, a subquery run for each candidate on the index of open rows by
+    group (migration 0012), one entry a look-up. The equivalent `NOT EXISTS (an earlier open
+    row)` became an anti-join whose plan follows the table's statistics: taken while few rows
+    were open (the usual state), they made a burst's claims compare open rows with each other
+    (2,000 open: up to 0.6 s a claim; PostgreSQL's CPU per report in a burst 15.8 → 2.2 ms)."""
     earlier = aliased(model)
-    return ~exists().where(
-        and_(
+    first = (
+        select(earlier.id)
+        .where(
             col(getattr(earlier, open_column)).is_(None),
             *(getattr(earlier, name) == getattr(model, name) for name in group),
-            col(earlier.id) < model.id,
         )
+        .order_by(earlier.id)
+        .limit(1)
+        .scalar_subquery()
     )
+    return col(model.id) == first
 
 
 def claim(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 ROLES = ("reporter", "leader", "admin")
@@ -313,7 +313,15 @@ class Delivery(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("source", "key"),
-        Index("ix_delivery_open", "done_at", "source", "chat", "id"),
+        # Only the open rows, by chat: each chat's next one, and the claims' candidates.
+        Index(
+            "ix_delivery_open_by_chat",
+            "source",
+            "chat",
+            "id",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -336,8 +344,15 @@ class Outgoing(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_outgoing_open", "sent_at", "platform", "not_before", "id"),
-        # The "no earlier unsent message to this target" check (storage/leases.py).
-        Index("ix_outgoing_target", "sent_at", "platform", "target", "id"),
+        # Only the unsent rows, by target: each target's next message (storage/leases.py).
+        Index(
+            "ix_outgoing_open_by_target",
+            "platform",
+            "target",
+            "id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
