@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # Alembic is imported when migrating, not by every command th
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration (tests/test_migrations.py checks it is Alembic's head): a database
+# already there is not handed to Alembic, whose import alone is a tenth of a command's start.
+HEAD = "0012"
 CONNECT_TIMEOUT = 10  # seconds
 SQLITE_READONLY = 8
 BUSY_TIMEOUT = 10.0  # seconds a SQLite writer waits for another's lock before failing
@@ -53,6 +56,14 @@ def database_away(error: BaseException) -> bool:
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     return isinstance(error, (OperationalError, InterfaceError))
+
+
+def _revision(connection: Connection) -> str | None:
+    """The migration the database is at; None for a new one (or several heads: Alembic's)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return versions[0][0] if len(versions) == 1 else None
 
 
 def _sqlite_connect(  # type: ignore[no-untyped-def]
@@ -162,13 +173,14 @@ class Database:
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent). Raises `Unreachable` when
         the database does not answer, `ReadOnly` when it may not be written."""
-        from alembic import command
-
         try:
             with self.engine.begin() as connection:
-                config = self.alembic_config()
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                if _revision(connection) != HEAD:
+                    from alembic import command
+
+                    config = self.alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
                 if self.is_sqlite:
                     # SQLite opens a file it may not write read-only, and while another
                     # process keeps its WAL open even BEGIN IMMEDIATE succeeds: only a write

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from storage.db import Database
+from storage.db import HEAD, Database
 
 # Campaign 1, as the oldest schema takes it: the data-migration tests start from it.
 CAMPAIGN_1 = (
@@ -45,6 +45,12 @@ def test_migrations_match_the_models(db: Database, tmp_path: Path) -> None:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         db.create_all()
+
+
+def test_the_head_the_database_checks_at_start_is_alembics(db: Database) -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(db.alembic_config()).get_current_head() == HEAD
 
 
 def at_revision(path: Path, revision: str, *statements: str) -> Database:

@@ -22,10 +22,12 @@ main()
 """
 
 
-def loaded(tmp_path: Path, *args: str, stdin: str = "") -> list[str]:
+def loaded(
+    tmp_path: Path, *args: str, stdin: str = "", heavy: tuple[str, ...] = HEAVY
+) -> list[str]:
     env = os.environ | {"TIENDO_DATABASE_URL": f"sqlite:///{tmp_path / 'tiendo.db'}"}
     result = subprocess.run(
-        [sys.executable, "-c", f"HEAVY = set({HEAVY!r})\n{PROBE}", *args],
+        [sys.executable, "-c", f"HEAVY = set({heavy!r})\n{PROBE}", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -52,3 +54,9 @@ def test_shell_and_import_teams_load_no_heavy_library(
 ) -> None:
     (tmp_path / "teams.csv").write_text("code,name\nt1,Tổ 1\n", "utf-8")
     assert loaded(tmp_path, *args, stdin=stdin) == []
+
+
+def test_a_database_already_migrated_starts_without_alembic(tmp_path: Path) -> None:
+    # The first start creates and migrates the database; the next ones find it at the head.
+    assert loaded(tmp_path, "shell", stdin="/help\n", heavy=("alembic",)) == ["alembic"]
+    assert loaded(tmp_path, "shell", stdin="/help\n", heavy=("alembic",)) == []
