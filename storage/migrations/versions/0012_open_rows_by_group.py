@@ -22,27 +22,17 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-DELIVERY_OPEN = sa.text("done_at IS NULL")
-OUTGOING_OPEN = sa.text("sent_at IS NULL")
+
+def _open_rows(name: str, table: str, columns: list[str], closed: str) -> None:
+    where = sa.text(f"{closed} IS NULL")
+    op.create_index(name, table, columns, sqlite_where=where, postgresql_where=where)
 
 
 def upgrade() -> None:
     op.drop_index("ix_delivery_open", table_name="delivery")
-    op.create_index(
-        "ix_delivery_open_by_chat",
-        "delivery",
-        ["source", "chat", "id"],
-        sqlite_where=DELIVERY_OPEN,
-        postgresql_where=DELIVERY_OPEN,
-    )
+    _open_rows("ix_delivery_open_by_chat", "delivery", ["source", "chat", "id"], "done_at")
     op.drop_index("ix_outgoing_target", table_name="outgoing")
-    op.create_index(
-        "ix_outgoing_open_by_target",
-        "outgoing",
-        ["platform", "target", "id"],
-        sqlite_where=OUTGOING_OPEN,
-        postgresql_where=OUTGOING_OPEN,
-    )
+    _open_rows("ix_outgoing_open_by_target", "outgoing", ["platform", "target", "id"], "sent_at")
 
 
 def downgrade() -> None:
