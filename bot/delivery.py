@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.values import Platform, Ref, Reply
@@ -26,15 +26,21 @@ RECORD_RETRY = 2.0  # seconds
 RECORD_TRIES = 30
 
 
-async def record(write: Callable[[], None], what: str, *, retry: float = RECORD_RETRY) -> bool:
-    """Run the database write `write` in a thread until it succeeds; while the database is
-    away, however long that takes. False (and logged) if it failed RECORD_TRIES times for
-    another reason."""
+async def record(
+    write: Callable[[], None],
+    what: str,
+    *,
+    retry: float = RECORD_RETRY,
+    run: Callable[[Callable[[], None]], Awaitable[None]] = asyncio.to_thread,
+) -> bool:
+    """Run the database write `write` in a thread (`run` it there) until it succeeds; while
+    the database is away, however long that takes. False (and logged) if it failed
+    RECORD_TRIES times for another reason."""
     attempt = 0
     while True:
         attempt += 1
         try:
-            await asyncio.to_thread(write)
+            await run(write)
             return True
         except Exception as error:
             away = database_away(error)

@@ -4,6 +4,7 @@ chats that change id."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import wire
 from bot.outbox import BATCH, Outbox
@@ -19,7 +20,7 @@ from handlers.clock import FixedClock
 from handlers.values import Ref, Reply
 from storage import inbox, outbox, queries
 from storage.db import Database
-from storage.models import Chat, Delivery, DigestSubscription
+from storage.models import Chat, Delivery, DigestSubscription, Outgoing
 from tests.conftest import NOW
 from tests.conftest import Chat as Talk
 
@@ -227,6 +228,39 @@ async def test_a_reply_still_in_work_when_its_lease_runs_out_is_not_sent_twice(
     assert sent == ["#1"]
     with db.session() as session:
         assert outbox.claim(session, ["telegram"], "two", clock.now(), LEASE) == []  # sent
+
+
+async def test_replies_are_claimed_and_marked_sent_while_commands_fill_the_threads(
+    db: Database,
+) -> None:
+    """In a burst the loop's shared threads are all running commands, with more queued. The
+    outbox's own claims and sent marks must not queue behind them: a reply's place is held
+    until its mark is written, so they stalled every reply (~0.7 s, three times a burst)."""
+    clock = FixedClock(NOW)
+    box = Outbox(db, clock, "one", poll=0.05)
+    box.serve("telegram", lambda _target, _reply, _hints: asyncio.sleep(0))
+    await box.start()
+    commands_done = threading.Event()
+    loop = asyncio.get_running_loop()
+    # Busy commands: more than the shared executor has threads (at most 32).
+    commands = [loop.run_in_executor(None, commands_done.wait, 5) for _ in range(40)]
+    with db.session() as session:  # the replies the first commands wrote
+        for n in range(3):
+            outbox.add(session, "telegram", f"telegram:{n}", wire.dumps(Reply(f"#{n}"), {}), NOW)
+    try:
+        for _ in range(300):
+            with db.session() as session:
+                unsent = list(
+                    session.exec(select(Outgoing.id).where(col(Outgoing.sent_at).is_(None)))
+                )
+            if not unsent:
+                break
+            await asyncio.sleep(0.01)
+        assert unsent == [], "the sent marks waited for the commands"
+    finally:
+        commands_done.set()
+        await asyncio.gather(*commands)
+        await box.stop()
 
 
 def test_two_instances_storing_one_chat_at_once_claim_one_of_its_messages(db: Database) -> None:
