@@ -54,9 +54,10 @@ class Worker(ABC):
         self._full = False  # the last claim took all the room: claim again as work finishes
         self._behind: set[str] = set()  # groups with rows waiting behind one worked here
         self._loop: asyncio.AbstractEventLoop | None = None
-        # The worker's own claims and state writes run in its own thread, not in the loop's
-        # shared executor: there they queued behind every command of a burst (a hundred
-        # reports' worth, ~0.7 s), holding the replies' slots while already sent.
+        # The rows' new states are written in the worker's own thread, not in the loop's shared
+        # one: there they queued behind every command of a burst (~0.7 s), and a row keeps its
+        # place until its state is written, so sent replies held up the next. Claims stay in
+        # the shared threads: here, run at once, they cost a burst ~15 % more CPU a report.
         self._thread: ThreadPoolExecutor | None = None
 
     async def _in_thread(self, call: Callable[..., Any], *args: Any) -> Any:
@@ -161,7 +162,7 @@ class Worker(ABC):
                 await asyncio.wait(unwritten)
             if room > 0:
                 try:
-                    claimed = await self._in_thread(self._claim, room)
+                    claimed = await asyncio.to_thread(self._claim, room)
                 except Exception as error:  # the database is away: what is stored waits
                     log.warning(
                         "%s: cannot claim (%s); again in %ss", self.name, error, RETRY_CLAIM
