@@ -303,6 +303,12 @@ class ReminderDelivery(SQLModel, table=True):
     sent_at: datetime
 
 
+def _open_rows(name: str, closed: str, *columns: str) -> Index:
+    """An index of only the rows still open (`closed` is NULL): small, whatever is kept."""
+    where = text(f"{closed} IS NULL")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class Delivery(SQLModel, table=True):
     """Something a platform delivered (a Telegram update, a Slack command or button press, a
     Zalo message), stored before the platform is told it arrived (the polling offset, the
@@ -313,15 +319,8 @@ class Delivery(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("source", "key"),
-        # Only the open rows, by chat: each chat's next one, and the claims' candidates.
-        Index(
-            "ix_delivery_open_by_chat",
-            "source",
-            "chat",
-            "id",
-            sqlite_where=text("done_at IS NULL"),
-            postgresql_where=text("done_at IS NULL"),
-        ),
+        # Each chat's next one, and the claims' candidates.
+        _open_rows("ix_delivery_open_by_chat", "done_at", "source", "chat", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -344,15 +343,8 @@ class Outgoing(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_outgoing_open", "sent_at", "platform", "not_before", "id"),
-        # Only the unsent rows, by target: each target's next message (storage/leases.py).
-        Index(
-            "ix_outgoing_open_by_target",
-            "platform",
-            "target",
-            "id",
-            sqlite_where=text("sent_at IS NULL"),
-            postgresql_where=text("sent_at IS NULL"),
-        ),
+        # Each target's next message (storage/leases.py).
+        _open_rows("ix_outgoing_open_by_target", "sent_at", "platform", "target", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
