@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Final
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.textpath import text_to_path
+
+from charts.canvas import Canvas, measure
 
 if TYPE_CHECKING:
     import PIL.Image
@@ -80,17 +81,14 @@ def text_width(text: str, prop: FontProperties) -> float:
     """Width in points. Remembered (FontProperties hash by value): a title is measured again
     when it is drawn, and labels, legends and status words recur in every digest; measuring
     was an eighth of a digest's time."""
-    width, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    width, _, _ = measure(text, prop)
     return float(width)
 
 
 @lru_cache(maxsize=1024)
 def text_height(text: str, prop: FontProperties) -> float:
     """Height in points of one line as matplotlib lays it out: never less than "lp"'s."""
-    heights = (
-        text_to_path.get_text_width_height_descent(t, prop, ismath=False)[1] for t in (text, "lp")
-    )
-    return float(max(heights))
+    return float(max(measure(t, prop)[1] for t in (text, "lp")))
 
 
 def truncate(text: str, width: float, prop: FontProperties) -> str:
@@ -122,10 +120,8 @@ def wrap(text: str, width: float, prop: FontProperties) -> list[str]:
 def new_figure(height_in: float) -> Figure:
     """On an Agg canvas from the start: a chart can measure its laid-out parts with the
     renderer that will draw it."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
+    Canvas(fig)
     return fig
 
 
@@ -229,14 +225,14 @@ def render(fig: Figure) -> bytes:
     a millisecond, the flat colours come out exact, edges on white within 11/255 (a few pixels
     where two colours meet, more; the octree: within 15/255, white as 254), and the file is a
     third of an RGB one's size, which helps on a poor connection."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas = fig.canvas if isinstance(fig.canvas, Canvas) else Canvas(fig)
     canvas.draw()
     width, height = canvas.get_width_height()
-    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    palette = rgba.convert("RGB").quantize(palette=_palette(), dither=Image.Dither.NONE)
+    # Read as RGB straight from the RGBA buffer: a quarter of the time of converting RGBA.
+    rgb = Image.frombytes("RGB", (width, height), canvas.buffer_rgba(), "raw", "RGBX")
+    palette = rgb.quantize(palette=_palette(), dither=Image.Dither.NONE)
     buffer = io.BytesIO()
     palette.save(buffer, format="png", compress_level=3)
     return buffer.getvalue()
