@@ -74,13 +74,13 @@ class Canvas(FigureCanvasAgg):
     def get_renderer(self) -> Renderer:
         """As Agg's: one renderer, made again only when the figure's size changes."""
         width, height = self.get_width_height(physical=True)
+        size = (width, height, self.figure.dpi)
         renderer = getattr(self, "renderer", None)
-        if not isinstance(renderer, Renderer) or (
-            renderer.width,
-            renderer.height,
-            renderer.dpi,
-        ) != (width, height, self.figure.dpi):
-            self.renderer = Renderer(width, height, self.figure.dpi)
+        if (
+            not isinstance(renderer, Renderer)
+            or (renderer.width, renderer.height, renderer.dpi) != size
+        ):
+            self.renderer = Renderer(*size)
         return self.renderer
 
 
